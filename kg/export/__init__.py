@@ -1,0 +1,37 @@
+"""Export: writers registered by name, one module per format.
+
+Each writer takes the build and an output folder and returns the paths it wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kg.errors import ConfigError
+from kg.export.graphml import write_graphml
+from kg.export.html import write_html
+from kg.export.rdf import write_turtle
+from kg.export.tables import write_tables
+
+if TYPE_CHECKING:
+    from kg.build import Build
+
+Writer = Callable[["Build", Path], list[Path]]
+
+WRITERS: dict[str, Writer] = {
+    "rdf": write_turtle,
+    "html": write_html,
+    "graphml": write_graphml,
+    "tables": write_tables,
+}
+
+
+def writer(name: str) -> Writer:
+    try:
+        return WRITERS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown export {name!r}; known exports: {', '.join(sorted(WRITERS))}"
+        ) from None

@@ -1,0 +1,117 @@
+"""Extract: ranked keyphrases per paper, KeyBERT at the centre.
+
+Candidates are noun phrases (``candidates.py``); KeyBERT ranks them by the cosine between each
+candidate's embedding and the document's. Every unique phrase is embedded once per run.
+
+>>> from kg.model import Paper, Source
+>>> paper = Paper(key="p1", record_id="p1", title="Zeroth-order optimization for LLMs",
+...               abstract="We fine-tune large language models without gradients.",
+...               source=Source("doc", "record 1"))
+>>> result = extract_keyphrases([paper], progress=False)
+>>> result[0].keyphrases[0].text
+'zeroth-order optimization'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from kg.config import Config
+from kg.extract.candidates import Candidate, noun_phrases
+from kg.extract.embedders import Embedder, KeyBERTBackend, SentenceTransformerEmbedder
+from kg.model import Keyphrase, Paper, PaperKeyphrases
+
+CHUNK = 512
+
+
+class PhraseCache:
+    """Wraps an embedder so each distinct text is embedded once per run (kept in float16)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        missing = sorted({t for t in texts if t not in self._vectors})
+        if missing:
+            for text, vector in zip(missing, self.inner.embed(missing), strict=True):
+                self._vectors[text] = vector.astype(np.float16)
+        if not texts:
+            return np.zeros((0, 0), np.float32)
+        return np.stack([self._vectors[t] for t in texts]).astype(np.float32)
+
+
+def load_embedder(config: Config) -> Embedder:
+    return SentenceTransformerEmbedder(
+        config.model, device=config.device, batch_size=config.batch_size
+    )
+
+
+def _rank_chunk(
+    kb: object,
+    texts: list[str],
+    candidates: list[list[Candidate]],
+    doc_embeddings: np.ndarray,
+    config: Config,
+) -> list[list[tuple[str, float]]]:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    by_text = {text: [c.phrase for c in cands] for text, cands in zip(texts, candidates, strict=True)}
+    if not any(by_text.values()):
+        return [[] for _ in texts]
+    vectorizer = CountVectorizer(analyzer=lambda doc: by_text[doc], lowercase=False)
+    ranked = kb.extract_keywords(  # type: ignore[attr-defined]
+        texts,
+        vectorizer=vectorizer,
+        top_n=config.top_n,
+        use_mmr=config.use_mmr,
+        diversity=config.diversity,
+        doc_embeddings=doc_embeddings,
+    )
+    if texts and ranked and isinstance(ranked[0], tuple):  # KeyBERT's shape for one document
+        ranked = [ranked]
+    return [list(r) for r in ranked]
+
+
+def extract_keyphrases(
+    papers: Sequence[Paper],
+    *,
+    config: Config = Config(),
+    embedder: Embedder | None = None,
+    progress: bool = True,
+) -> list[PaperKeyphrases]:
+    """One ``PaperKeyphrases`` per paper, in input order, best keyphrase first."""
+    from keybert import KeyBERT
+    from tqdm.auto import tqdm
+
+    cache = PhraseCache(embedder or load_embedder(config))
+    kb = KeyBERT(model=KeyBERTBackend(cache))
+    results: list[PaperKeyphrases] = []
+    bar = tqdm(total=len(papers), desc="keyphrases", unit="paper", disable=not progress or None)
+    for offset in range(0, len(papers), CHUNK):
+        chunk = papers[offset : offset + CHUNK]
+        texts = [p.text for p in chunk]
+        candidates = noun_phrases(texts, max_words=config.max_words)
+        doc_embeddings = cache.inner.embed(texts)
+        ranked = _rank_chunk(kb, texts, candidates, doc_embeddings, config)
+        for paper, cands, pairs, vector in zip(
+            chunk, candidates, ranked, doc_embeddings, strict=True
+        ):
+            spans = {c.phrase: c for c in cands}
+            results.append(
+                PaperKeyphrases(
+                    paper.key,
+                    tuple(
+                        Keyphrase(spans[p].surface, round(float(s), 4), spans[p].start, spans[p].end)
+                        for p, s in pairs
+                    ),
+                    vector,
+                )
+            )
+        bar.update(len(chunk))
+    bar.close()
+    return results

@@ -1,0 +1,77 @@
+"""Graph: papers, concepts and mentions as one networkx graph.
+
+Nodes are ``paper:<key>`` and ``concept:<key>``; a paper–concept edge (``kind="mentions"``)
+carries the KeyBERT score, a concept–concept edge (``kind="cooccurs"``) the number of papers
+that mention both. Nodes and edges are added in sorted order so every export is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from itertools import combinations
+
+import networkx as nx
+
+from kg.link import Linked
+from kg.model import Paper
+
+PAPER = "paper"
+CONCEPT = "concept"
+
+
+def paper_node(key: str) -> str:
+    return f"paper:{key}"
+
+
+def concept_node(key: str) -> str:
+    return f"concept:{key}"
+
+
+def build_graph(papers: Sequence[Paper], linked: Linked) -> nx.Graph:
+    """The knowledge graph as networkx sees it.
+
+    >>> from kg.model import Concept, Mention, Paper, Source
+    >>> p = Paper("p1", "p1", "A title", "", Source("f", "line 1"))
+    >>> linked = Linked([Concept("graph", "graph")], [Mention("p1", "graph", 0.5, "graph", 0, 5)])
+    >>> sorted(build_graph([p], linked).edges(data="weight"))
+    [('concept:graph', 'paper:p1', 0.5)]
+    """
+    graph = nx.Graph()
+    for paper in sorted(papers, key=lambda p: p.key):
+        graph.add_node(
+            paper_node(paper.key),
+            kind=PAPER,
+            label=paper.title or paper.abstract[:80],
+            key=paper.key,
+        )
+    for concept in sorted(linked.concepts, key=lambda c: c.key):
+        graph.add_node(
+            concept_node(concept.key),
+            kind=CONCEPT,
+            label=concept.pref_label,
+            key=concept.key,
+        )
+    concepts_of: dict[str, list[str]] = defaultdict(list)
+    for m in sorted(linked.mentions, key=lambda m: (m.paper_key, m.concept_key)):
+        graph.add_edge(
+            paper_node(m.paper_key), concept_node(m.concept_key), kind="mentions", weight=m.score
+        )
+        concepts_of[m.paper_key].append(m.concept_key)
+    pair_counts: dict[tuple[str, str], int] = defaultdict(int)
+    for keys in concepts_of.values():
+        for a, b in combinations(sorted(set(keys)), 2):
+            pair_counts[(a, b)] += 1
+    for (a, b), count in sorted(pair_counts.items()):
+        graph.add_edge(concept_node(a), concept_node(b), kind="cooccurs", weight=count)
+    return graph
+
+
+def concept_network(graph: nx.Graph) -> nx.Graph:
+    """The concept co-occurrence network (concept nodes, ``cooccurs`` edges)."""
+    view = nx.subgraph_view(
+        graph,
+        filter_node=lambda n: graph.nodes[n]["kind"] == CONCEPT,
+        filter_edge=lambda a, b: graph.edges[a, b]["kind"] == "cooccurs",
+    )
+    return nx.Graph(view)

@@ -1,0 +1,115 @@
+"""The records that flow between the pipeline stages: small, frozen, and hashable.
+
+``Paper`` leaves ingest, ``Keyphrase`` leaves extraction, ``Concept`` and ``Mention`` leave linking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a record came from: the file and its 1-based line or record number."""
+
+    file: str
+    locator: str  # "line 17" or "record 3"
+
+    def __str__(self) -> str:
+        return f"{self.file} {self.locator}"
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One paper listing: the unit of the graph.
+
+    ``key`` is the stable identifier used in IRIs and node names: the arXiv id where there is one,
+    else derived from the normalised title (or the text when there is no title).
+    ``record_id`` is the id as the input spelled it (or ``key`` when it had none).
+    """
+
+    key: str
+    record_id: str
+    title: str
+    abstract: str
+    source: Source
+    authors: tuple[str, ...] = ()
+    date: str | None = None  # ISO 8601: YYYY, YYYY-MM or YYYY-MM-DD
+    url: str | None = None
+    arxiv_id: str | None = None
+    categories: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """Title and abstract as one document, the way the extractor sees it."""
+        if self.title and self.abstract:
+            sep = " " if self.title.rstrip()[-1:] in ".?!" else ". "
+            return self.title.rstrip() + sep + self.abstract
+        return self.title or self.abstract
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An input record left out of the graph, and why."""
+
+    file: str
+    locator: str
+    reason: str
+    record_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """An input record folded into another paper with the same identity."""
+
+    file: str
+    locator: str
+    into: str  # key of the paper it was merged into
+    reason: str
+    record_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Keyphrase:
+    """A ranked keyphrase of one paper, with the evidence: its first span in ``Paper.text``."""
+
+    text: str
+    score: float
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class PaperKeyphrases:
+    paper_key: str
+    keyphrases: tuple[Keyphrase, ...]
+    doc_vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    """The document embedding the keyphrases were ranked against (unit length)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """A concept node: one per idea however the papers spell it."""
+
+    key: str  # normalised form, the identity of the concept
+    pref_label: str
+    alt_labels: tuple[str, ...] = ()
+    acronym: str | None = None
+    broader: tuple[str, ...] = ()  # keys of broader concepts
+    exact_match: tuple[str, ...] = ()  # IRIs in external vocabularies
+    close_match: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A paper is about a concept: the KeyBERT score and the span it came from."""
+
+    paper_key: str
+    concept_key: str
+    score: float
+    surface: str
+    start: int
+    end: int
+    sentence: str = field(default="", compare=False)

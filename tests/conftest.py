@@ -1,0 +1,58 @@
+"""Shared fixtures: real data from ../shared/data, and one real demo build per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+DEMO = Path("examples/daily-papers-order.txt")  # relative: build.json records it as given
+ARXIV_5K = SHARED / "arxiv-cs-lg-5k.jsonl"
+INSPEC_TEST = SHARED / "keyphrase" / "inspec_test.jsonl"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _repo_root() -> None:
+    os.chdir(ROOT)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The packaged all-MiniLM-L6-v2, loaded once, with the per-run phrase cache."""
+    from kg.config import Config
+    from kg.extract import PhraseCache, load_embedder
+
+    return PhraseCache(load_embedder(Config()))
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory, embedder):
+    """The bundled listing built for real into a temporary folder: (Build, folder)."""
+    from kg.build import make_graph, output_folder, write_exports
+
+    out = tmp_path_factory.mktemp("demo") / "outputs"
+    built = make_graph([DEMO], embedder=embedder, progress=False)
+    with output_folder(out) as folder:
+        write_exports(built, folder)
+    return built, out
+
+
+@pytest.fixture(scope="session")
+def arxiv_slice(tmp_path_factory) -> Path:
+    """The first 300 records of the 5k arXiv corpus, as a JSONL file."""
+    path = tmp_path_factory.mktemp("arxiv") / "arxiv-300.jsonl"
+    with ARXIV_5K.open(encoding="utf-8") as src:
+        lines = [next(src) for _ in range(300)]
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]

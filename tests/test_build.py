@@ -1,0 +1,139 @@
+"""End to end on the bundled listing: the concepts a reader expects, checked with SPARQL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import defaultdict
+
+import pytest
+from rdflib import Graph
+
+from kg.link import concept_key
+from tests.conftest import DEMO, ROOT
+
+PREFIXES = """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX schema: <https://schema.org/>
+PREFIX kg: <https://w3id.org/kg-papers/ontology#>
+"""
+
+
+@pytest.fixture(scope="module")
+def rdf(demo_build) -> Graph:
+    _, out = demo_build
+    g = Graph()
+    g.parse(out / "graph.ttl")
+    return g
+
+
+def papers_of_label(rdf: Graph, label: str) -> list[set[str]]:
+    """For every concept whose preferred or alternative label is ``label`` (any case),
+    the titles of its papers."""
+    rows = rdf.query(
+        PREFIXES
+        + """
+        SELECT ?c ?title WHERE {
+          ?c a skos:Concept ; skos:prefLabel|skos:altLabel ?l .
+          FILTER(LCASE(STR(?l)) = LCASE(?label))
+          ?p dcterms:subject ?c ; dcterms:title ?title .
+        }""",
+        initBindings={"label": __import__("rdflib").Literal(label)},
+    )
+    by_concept: dict[str, set[str]] = defaultdict(set)
+    for c, title in rows:
+        by_concept[str(c)].add(str(title))
+    return list(by_concept.values())
+
+
+def test_zeroth_order_optimization_is_one_node_with_its_papers(rdf):
+    found = papers_of_label(rdf, "zeroth-order optimization")
+    assert len(found) == 1, "exactly one concept node"
+    titles = found[0]
+    for expected in ("DeepZero", "Zeroth-Order Optimization Meets Human Feedback",
+                     "Revisiting Zeroth-Order Optimization", "Sparse MeZO",
+                     "Federated Zeroth-Order Optimization"):
+        assert any(t.startswith(expected) for t in titles), expected
+
+
+def test_gflownet_node_links_order_preserving_gflownets(rdf):
+    found = papers_of_label(rdf, "GFlowNet")
+    assert len(found) == 1
+    assert "Order-Preserving GFlowNets" in found[0]
+
+
+def test_transformer_node_links_the_transformer_papers(rdf):
+    found = papers_of_label(rdf, "Transformer")
+    assert len(found) == 1
+    titles = found[0]
+    assert any(t.startswith("Transformers Learn Higher-Order") for t in titles)
+    assert any(t.startswith("Enhancing Transformers") for t in titles)
+
+
+def test_no_two_concepts_differ_only_by_case_plural_or_hyphen(rdf):
+    labels = [str(l) for (l,) in rdf.query(
+        PREFIXES + "SELECT ?l WHERE { ?c a skos:Concept ; skos:prefLabel ?l }")]
+    keys = [concept_key(label) for label in labels]
+    duplicates = {k for k in keys if keys.count(k) > 1}
+    assert not duplicates
+
+
+def test_every_paper_and_record_is_accounted_for(demo_build):
+    built, out = demo_build
+    manifest = json.loads((out / "build.json").read_text())
+    counts = manifest["counts"]
+    assert counts["records"] == counts["papers"] + counts["merged"] + counts["rejected"] == 30
+    assert set(manifest["outputs"]) >= {"graph.ttl", "graph.html", "graph.graphml",
+                                        "concepts.csv", "papers.csv", "build.json"}
+    assert manifest["config"]["top_n"] == built.config.top_n
+
+
+def test_rdf_describes_papers_and_concepts_with_standard_terms(rdf, demo_build):
+    built, _ = demo_build
+    n_papers = len(list(rdf.subjects(predicate=None, object=__import__("rdflib").URIRef(
+        "https://schema.org/ScholarlyArticle"))))
+    assert n_papers == len(built.papers)
+    ask = rdf.query(PREFIXES + """ASK { ?c a skos:Concept ; skos:inScheme ?s ; kg:pagerank ?pr ;
+        kg:cluster ?k . ?s a skos:ConceptScheme . ?k a kg:Cluster ; rdfs:label ?kl .
+        ?m a kg:Mention ; kg:paper ?p ; kg:concept ?c ; kg:score ?sc ; kg:evidence ?e . }""",
+        initNs={"rdfs": __import__("rdflib").RDFS})
+    assert ask.askAnswer
+
+
+def test_committed_outputs_are_what_the_build_makes(demo_build):
+    """The committed build of the bundled listing is reproduced byte for byte
+    (build.json: all but its timings)."""
+    _, out = demo_build
+    committed = ROOT / "outputs"
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(p.name for p in committed.iterdir() if not p.name.startswith("."))
+    for name in names:
+        if name == "build.json":
+            a, b = (json.loads((d / name).read_text()) for d in (out, committed))
+            a.pop("timings"), b.pop("timings")
+            a.pop("versions"), b.pop("versions")
+            assert a == b
+        else:
+            assert (out / name).read_bytes() == (committed / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_cli_build_and_query_round_trip(tmp_path):
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build", str(DEMO), "--out", str(out), "--quiet",
+         "--exports", "rdf,tables"],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "30 records: 30 papers, 0 merged, 0 rejected" in run.stdout
+    q = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "query", str(out / "graph.ttl"),
+         PREFIXES + "SELECT (COUNT(?p) AS ?n) WHERE { ?p a schema:ScholarlyArticle }",
+         "--format", "csv"],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert q.returncode == 0, q.stderr
+    assert q.stdout.splitlines() == ["n", "30"]
