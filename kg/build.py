@@ -25,7 +25,7 @@ import networkx as nx
 
 from kg.analyse import Analysis, analyse
 from kg.config import Config
-from kg.errors import OutputError
+from kg.errors import InputError, OutputError
 from kg.export import WRITERS, writer
 from kg.extract import PhraseCache, extract_keyphrases, load_embedder
 from kg.extract.embedders import Embedder
@@ -132,6 +132,11 @@ def make_graph(
         clock = now
 
     ingest = read_papers([Path(p) for p in inputs])
+    if config.strict and ingest.rejected:
+        first = "; ".join(f"{r.file} {r.locator}: {r.reason}" for r in ingest.rejected[:3])
+        raise InputError(
+            f"--strict: {len(ingest.rejected)} record(s) rejected, nothing written ({first})"
+        )
     lap("ingest")
     cache = embedder if isinstance(embedder, PhraseCache) else PhraseCache(
         embedder or load_embedder(config)
@@ -192,6 +197,9 @@ def output_folder(out: Path) -> Iterator[Path]:
             raise OutputError(
                 f"{out}: another kg build is writing into this folder; wait for it to finish"
             ) from None
+        for kind in ("tmp", "old"):  # left behind by a build that was killed
+            for stale in parent.glob(f".kg-{out.name}.{kind}-*"):
+                shutil.rmtree(stale, ignore_errors=True)
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".kg-{out.name}.tmp-", dir=parent))
             umask = os.umask(0)
@@ -204,15 +212,37 @@ def output_folder(out: Path) -> Iterator[Path]:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".kg-{out.name}.old-", dir=parent))
-            os.rename(out, old / "previous")
-        os.rename(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _replace(tmp, out)
     finally:
         lock.close()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE), if available."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _replace(new: Path, out: Path) -> None:
+    """Put the folder ``new`` in place of ``out``. Readers see the old or the new outputs,
+    never a mix: the two folders are exchanged atomically where the system allows it."""
+    if out.is_dir() and _exchange(new, out):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the previous outputs
+        return
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".kg-{out.name}.old-", dir=out.parent))
+        os.rename(out, old / "previous")
+        os.rename(new, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(new, out)
 
 
 def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(WRITERS)) -> None:
@@ -236,13 +266,14 @@ def build(
     config: Config = Config(),
     progress: bool = True,
     base: str = DEFAULT_BASE,
-    exports: Sequence[str] = tuple(WRITERS),
+    exports: Sequence[str] | None = None,
 ) -> Build:
     """Build the knowledge graph of ``inputs`` into the folder ``out``.
 
     The output folder is locked and checked before the model loads: a build that could not
     write its results fails in a second, not after an hour of extraction.
     """
+    exports = tuple(WRITERS) if exports is None else tuple(exports)
     for name in exports:
         writer(name)
     with output_folder(out) as folder:

@@ -19,8 +19,9 @@ def _config_from(args: argparse.Namespace) -> Config:
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
-    if getattr(args, "fast", False):
-        overrides["fast"] = True
+    for flag in ("fast", "strict"):
+        if getattr(args, flag, False):
+            overrides[flag] = True
     if getattr(args, "config", None):
         return Config.from_toml(args.config, **overrides)
     return Config(**overrides)
@@ -39,13 +40,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     from kg.build import build
 
     config = _config_from(args)
-    built = build(args.inputs, args.out, config=config, progress=not args.quiet,
-                  exports=args.exports.split(",") if args.exports else ("rdf", "html", "graphml", "tables"))
+    exports = args.exports.split(",") if args.exports else None
+    built = build(args.inputs, args.out, config=config, progress=not args.quiet, exports=exports)
     counts = built.manifest()["counts"]
-    if args.strict and counts["rejected"]:
-        print(f"kg: --strict: {counts['rejected']} records rejected; see {args.out}/build.json",
-              file=sys.stderr)
-        return 1
+    for r in built.ingest.rejected[:5]:
+        print(f"kg: rejected {r.file} {r.locator}: {r.reason}", file=sys.stderr)
+    if counts["rejected"] > 5:
+        print(f"kg: ... and {counts['rejected'] - 5} more rejected records, listed in "
+              f"{args.out}/build.json", file=sys.stderr)
     print(
         f"{counts['records']} records: {counts['papers']} papers, {counts['merged']} merged, "
         f"{counts['rejected']} rejected; {counts['concepts']} concepts, "

@@ -39,6 +39,8 @@ class Config:
     use_mmr: bool = False
     diversity: float = 0.5
     batch_size: int = 64
+    strict: bool = False
+    """Fail the build (outputs untouched) if any input record is rejected."""
     # linking
     min_concept_papers: int = 1
     """A concept needs this many papers to become a node."""

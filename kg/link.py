@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from kg.config import Config
-from kg.model import Concept, Mention, Paper, PaperKeyphrases
+from kg.model import MAX_TEXT_CHARS, Concept, Mention, Paper, PaperKeyphrases
 
 _DASHES = re.compile(r"[-‐‑‒–—_/]+")
 _NON_WORD = re.compile(r"[^\w\s.+#]")
@@ -210,7 +210,7 @@ def link_concepts(
     paper_acronyms: dict[str, dict[str, str]] = {}
     short_surfaces: dict[str, Counter[str]] = defaultdict(Counter)
     for paper in papers:
-        found = acronym_definitions(paper.text)
+        found = acronym_definitions(paper.text[:MAX_TEXT_CHARS])
         paper_acronyms[paper.key] = {short: long for _, short, long in found}
         for written, short, long in found:
             corpus_acronyms[short][long] += 1
@@ -306,7 +306,9 @@ def _spelled_out(
     extra = []
     for index, paper in enumerate(papers):
         acronyms = {**global_acronyms, **paper_acronyms[paper.key]}
-        tokens = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[\w.+#]+(?:[-‐‑–][\w.+#]+)*", paper.text)]
+        window = paper.text[:MAX_TEXT_CHARS]
+        tokens = [(m.start(), m.end(), m.group())
+                  for m in re.finditer(r"[\w.+#]+(?:[-‐‑–][\w.+#]+)*", window)]
         seen: set[str] = set()
         for i in range(len(tokens)):
             for n in range(1, longest + 1):

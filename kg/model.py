@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+MAX_TEXT_CHARS = 50_000
+"""Keyphrases and acronyms come from the first 50,000 characters of a paper: an abstract of
+100,000 words would otherwise hold the tagger for minutes, and the embedding model reads far
+less anyway. The paper itself is kept whole."""
+
 
 @dataclass(frozen=True, slots=True)
 class Source:

@@ -21,7 +21,7 @@ import numpy as np
 from kg.config import Config
 from kg.extract.candidates import Candidate, noun_phrases
 from kg.extract.embedders import Embedder, KeyBERTBackend, SentenceTransformerEmbedder
-from kg.model import Keyphrase, Paper, PaperKeyphrases
+from kg.model import MAX_TEXT_CHARS, Keyphrase, Paper, PaperKeyphrases
 
 CHUNK = 512
 
@@ -94,7 +94,7 @@ def extract_keyphrases(
     bar = tqdm(total=len(papers), desc="keyphrases", unit="paper", disable=not progress or None)
     for offset in range(0, len(papers), CHUNK):
         chunk = papers[offset : offset + CHUNK]
-        texts = [p.text for p in chunk]
+        texts = [p.text[:MAX_TEXT_CHARS] for p in chunk]
         candidates = noun_phrases(texts, max_words=config.max_words)
         doc_embeddings = cache.inner.embed(texts)
         ranked = _rank_chunk(kb, texts, candidates, doc_embeddings, config)

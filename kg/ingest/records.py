@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kg.ingest.markup import plain_text
 from kg.model import Merged, Paper, Rejected, Source
 
 # Usual field names, first match wins. Keys are compared case-insensitively.
@@ -133,8 +134,8 @@ def to_paper(record: RawRecord) -> Paper | Rejected:
     src = record.source
     raw_id = _pick(fields, ID_FIELDS)
     record_id = clean_text(raw_id) or None
-    title = clean_text(_pick(fields, TITLE_FIELDS))
-    abstract = clean_text(_pick(fields, ABSTRACT_FIELDS))
+    title = clean_text(plain_text(clean_text(_pick(fields, TITLE_FIELDS))))
+    abstract = clean_text(plain_text(clean_text(_pick(fields, ABSTRACT_FIELDS))))
     if not title and not abstract:
         seen = ", ".join(str(k) for k in fields) or "none"
         return Rejected(

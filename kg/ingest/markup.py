@@ -1,0 +1,61 @@
+"""LaTeX and HTML markup in titles and abstracts, turned into the text a reader sees.
+
+arXiv titles carry ``$\\mathcal{O}(n)$``, scraped listings carry ``H<sub>2</sub>O``. Only math
+spans, a few text commands and formatting tags are converted: anything else (a ``<script>``
+tag, a stray backslash, a percent sign) is kept as written, and exporters escape it.
+
+>>> plain_text(r"Bounds of $\\mathcal{O}(n)$ for H<sub>2</sub>O &amp; \\emph{friends}")
+'Bounds of 𝒪(n) for H2O & friends'
+>>> plain_text("<script>alert(1)</script> improves by 5% over 50$")
+'<script>alert(1)</script> improves by 5% over 50$'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+_FORMAT_TAGS = re.compile(
+    r"</?(?:sub|sup|i|b|em|strong|span|tt|u|small|mi|mo|mn|mrow|math|inf)(?:\s[^<>]{0,200})?/?>",
+    re.IGNORECASE,
+)
+_BREAK_TAGS = re.compile(r"<(?:br|p|/p)\s*/?>", re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
+_MATH = re.compile(r"(?<![\\$])\$([^$\n]{1,300}?)\$(?!\$)|\\\((.{1,300}?)\\\)")
+_TEXT_COMMAND = re.compile(
+    r"\\(?:emph|textbf|textit|texttt|textrm|textsc|mathrm|mathbf|mathit|text|underline)\{([^{}]*)\}"
+)
+_ACCENT = re.compile(r"\{?\\['\"`^~=.][a-zA-Z]\}?|\\[cuvHk]\{[a-zA-Z]\}")
+
+
+@lru_cache(maxsize=1)
+def _latex() -> object:
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(math_mode="text")
+
+
+_MACRO_SPACE = re.compile(r"(\\[a-zA-Z]+)\s")
+
+
+def _latex_to_text(source: str) -> str:
+    # LaTeX swallows the space after a macro ("\log n" -> "logn"); a reader expects it kept.
+    source = _MACRO_SPACE.sub(r"\1{} ", source)
+    try:
+        return _latex().latex_to_text(source).strip()  # type: ignore[attr-defined]
+    except Exception:  # pylatexenc rejects some malformed input: keep the source then
+        return source
+
+
+def plain_text(text: str) -> str:
+    if "<" in text:
+        text = _BREAK_TAGS.sub(" ", text)
+        text = _FORMAT_TAGS.sub("", text)
+    if "&" in text and _ENTITY.search(text):
+        text = html.unescape(text)
+    if "\\" in text or "$" in text:
+        text = _TEXT_COMMAND.sub(lambda m: m.group(1), text)
+        text = _MATH.sub(lambda m: _latex_to_text(m.group(1) or m.group(2)), text)
+        text = _ACCENT.sub(lambda m: _latex_to_text(m.group(0)), text)
+    return text

@@ -1,0 +1,255 @@
+"""Robustness: hostile text stays inert, faults leave outputs intact, nothing is lost."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS
+
+from kg.analyse import analyse
+from kg.build import Build, make_graph, output_folder, write_exports
+from kg.config import Config
+from kg.errors import OutputError
+from kg.export.html import safe_json
+from kg.export.rdf import Iris, to_rdf
+from kg.graph import build_graph
+from kg.ingest import read_papers
+from kg.link import Linked
+from tests.conftest import ARXIV_5K, DEMO, ROOT
+
+HOSTILE = [
+    {"id": "h1", "title": 'Triple """quotes""" and > and \\ backslash\\',
+     "abstract": 'Ends with a backslash \\ and "quotes" <http://evil.example/x> . _:b a <x> .'},
+    {"id": "h2", "title": "<script>window.pwned=1</script> attention is all you need",
+     "abstract": "We study <img src=x onerror=\"window.pwned=2\"> transformers and attention."},
+    {"id": "h3", "title": "}; DROP GRAPH <urn:x> ; SELECT * WHERE { ?s ?p ?o",
+     "abstract": "' OR 1=1 -- FILTER(true) } INSERT DATA { <a> <b> <c> } graph learning."},
+    {"id": "h4", "title": "Complexity $\\mathcal{O}(n \\log n)$ of H<sub>2</sub>O sampling",
+     "abstract": "Non-English: 大規模言語モデルの学習。 Ünïcödé — ελληνικά. Control\x07chars\x00here."},
+]
+
+
+def _bare_build(paths: list[Path]) -> Build:
+    """A build without keyphrases: ingest, graph and exports only (no model)."""
+    ingest = read_papers(paths)
+    linked = Linked([], [])
+    graph = build_graph(ingest.papers, linked)
+    return Build(Config(), ingest, [], linked, graph, analyse(graph), "t")
+
+
+text = st.text(min_size=1, max_size=80)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=text, abstract=text)
+def test_any_unicode_round_trips_through_rdf_and_is_escaped_in_html(tmp_path, title, abstract):
+    path = tmp_path / "h.jsonl"
+    path.write_text(json.dumps({"id": "x1", "title": title, "abstract": abstract}) + "\n",
+                    encoding="utf-8")
+    try:
+        built = _bare_build([path])
+    except Exception as exc:  # only "no usable papers" is acceptable: nothing left after cleaning
+        assert "no usable papers" in str(exc)
+        return
+    paper = built.papers[0]
+    for fmt in ("turtle", "nt"):
+        data = to_rdf(built).serialize(format=fmt)
+        back = Graph().parse(data=data, format=fmt)
+        subject = Iris().paper(paper.key)
+        assert set(back.objects(subject, DCTERMS.title)) == ({Literal(paper.title)}
+                                                             if paper.title else set())
+        assert set(back.objects(subject, DCTERMS.abstract)) == ({Literal(paper.abstract)}
+                                                                if paper.abstract else set())
+    embedded = safe_json({"title": paper.title})
+    assert "<" not in embedded and ">" not in embedded and "&" not in embedded.replace("\\u0026", "")
+    assert json.loads(embedded)["title"] == paper.title
+
+
+@pytest.fixture(scope="module")
+def hostile_build(tmp_path_factory, embedder):
+    folder = tmp_path_factory.mktemp("hostile")
+    src = folder / "hostile.jsonl"
+    with ARXIV_5K.open(encoding="utf-8") as fh:
+        real = [json.loads(next(fh)) for _ in range(20)]
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in HOSTILE + real),
+                   encoding="utf-8")
+    built = make_graph([src], embedder=embedder, progress=False)
+    out = folder / "out"
+    with output_folder(out) as tmp:
+        write_exports(built, tmp)
+    return built, out
+
+
+def test_hostile_text_round_trips_through_turtle_and_ntriples(hostile_build):
+    built, out = hostile_build
+    by_id = {p.record_id: p for p in built.papers}
+    for name, fmt in (("graph.ttl", "turtle"), ("graph.nt", "nt")):
+        g = Graph().parse(out / name, format=fmt)
+        for record in HOSTILE:
+            paper = by_id[record["id"]]
+            titles = {str(t) for t in g.objects(Iris().paper(paper.key), DCTERMS.title)}
+            assert titles == {paper.title}
+    assert by_id["h1"].title == HOSTILE[0]["title"]  # nothing was stripped
+    assert by_id["h2"].title.startswith("<script>")
+    # markup becomes text; control characters are gone; other scripts are kept
+    assert by_id["h4"].title == "Complexity 𝒪(n log n) of H2O sampling"
+    assert "大規模言語モデル" in by_id["h4"].abstract and "\x00" not in by_id["h4"].abstract
+
+
+def test_query_parameters_are_bound_as_terms_not_pasted(hostile_build):
+    built, out = hostile_build
+    hostile = HOSTILE[2]["title"]
+    query = ("PREFIX dcterms: <http://purl.org/dc/terms/> "
+             "SELECT ?p WHERE { ?p dcterms:title ?t }")
+    run = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "query", str(out / "graph.ttl"), query,
+         "--param", f"t={hostile}", "--format", "csv"],
+        capture_output=True, text=True, cwd=ROOT, check=False)
+    assert run.returncode == 0, run.stderr
+    paper = next(p for p in built.papers if p.record_id == "h3")
+    assert run.stdout.splitlines()[1:] == [str(Iris().paper(paper.key))]
+
+
+def test_hostile_titles_stay_inert_in_the_html(hostile_build):
+    from playwright.sync_api import sync_playwright
+
+    _, out = hostile_build
+    html = (out / "graph.html").read_text(encoding="utf-8")
+    assert "<script>window.pwned" not in html and "<img src=x" not in html
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://")
+                   else r.abort())
+        page.goto((out / "graph.html").as_uri())
+        page.wait_for_function("window.kgNetwork !== undefined")
+        labels = page.evaluate(
+            "window.kgNetwork.body.data.nodes.get().map(n => n.title || '')")
+        assert any("<script>window.pwned=1</script>" in str(t) for t in labels)
+        assert page.evaluate("window.pwned === undefined")
+        browser.close()
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_killed_build_leaves_previous_outputs_and_next_build_completes(tmp_path, sig):
+    out = tmp_path / "out"
+    slice_ = tmp_path / "slice.jsonl"
+    with ARXIV_5K.open(encoding="utf-8") as fh:
+        slice_.write_text("".join(next(fh) for _ in range(40)), encoding="utf-8")
+    cmd = [sys.executable, "-m", "kg.cli", "build", "--quiet", "--out", str(out)]
+    out.mkdir()
+    for name in ("graph.ttl", "build.json", "concepts.csv"):
+        (out / name).write_text(f"previous {name}\n")
+    before = _digest(out)
+
+    proc = subprocess.Popen([*cmd, str(slice_)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".kg-out.tmp-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(tmp_path.glob(".kg-out.tmp-*")), "the build never started"
+    time.sleep(4)  # well into model loading / extraction
+    assert proc.poll() is None, "the build ended before it could be interrupted"
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    if sig == signal.SIGINT:
+        assert "interrupted" in stderr and "Traceback" not in stderr
+    assert _digest(out) == before
+
+    again = subprocess.run([*cmd, str(slice_), "--exports", "rdf,tables"], cwd=ROOT,
+                           capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stderr
+    manifest = json.loads((out / "build.json").read_text())
+    assert manifest["counts"]["papers"] == 40
+    assert not list(tmp_path.glob(".kg-out.tmp-*")) and not list(tmp_path.glob(".kg-out.old-*"))
+
+
+def test_second_build_into_the_same_folder_is_refused(tmp_path):
+    out = tmp_path / "out"
+    with output_folder(out):
+        run = subprocess.run(
+            [sys.executable, "-m", "kg.cli", "build", str(DEMO), "--out", str(out), "--quiet"],
+            cwd=ROOT, capture_output=True, text=True, check=False)
+        assert run.returncode == 2
+        assert "another kg build is writing into this folder" in run.stderr
+        with pytest.raises(OutputError, match="another kg build"), output_folder(out):
+            pass
+
+
+def test_unwritable_output_is_reported_before_any_work(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    run = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build", str(DEMO), "--out", str(blocker / "out")],
+        cwd=ROOT, capture_output=True, text=True, check=False)
+    assert run.returncode == 2
+    assert "cannot write the output folder" in run.stderr and "keyphrases" not in run.stderr
+
+
+def test_strict_fails_on_any_reject_and_keeps_previous_outputs(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "graph.ttl").write_text("# previous build\n")
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"title": "Graph learning", "abstract": "We learn on graphs."}\n{oops\n')
+    run = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build", str(src), "--out", str(out), "--strict",
+         "--quiet"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert run.returncode == 2
+    assert "--strict: 1 record(s) rejected" in run.stderr and "line 2" in run.stderr
+    assert [p.name for p in out.iterdir()] == ["graph.ttl"]
+    assert (out / "graph.ttl").read_text() == "# previous build\n"
+
+
+def test_csv_with_missing_and_extra_columns(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("title,abstract,year\nA paper,Some text,2020\nShort row,only two\n"
+                    "Too,many,2021,columns,here\n")
+    result = read_papers([path])
+    assert [p.title for p in result.papers] == ["A paper", "Short row"]
+    assert result.rejected[0].locator == "line 4" and "5 columns" in result.rejected[0].reason
+
+
+def test_huge_abstract_is_kept_and_extracted(tmp_path, embedder):
+    words = ["graph", "neural", "networks", "learn", "molecular", "representations", "with", "message", "passing", "layers", "while", "attention", "improves", "long", "range", "interactions"]
+    huge = " ".join(words[i % len(words)] for i in range(100_000))
+    path = tmp_path / "big.jsonl"
+    path.write_text(json.dumps({"id": "big", "title": "Message passing at scale",
+                                "abstract": huge}) + "\n")
+    built = make_graph([path], embedder=embedder, progress=False)
+    assert len(built.papers[0].abstract.split()) == 100_000
+    assert built.keyphrases[0].keyphrases
+
+
+def test_exports_refuse_an_unknown_name():
+    from kg.errors import ConfigError
+    from kg.export import writer
+
+    with pytest.raises(ConfigError, match="known exports: "):
+        writer("pdf")
+
+
+def test_iris_of_odd_keys_are_valid(tmp_path):
+    iris = Iris()
+    for key in ("cs/0112017", "c++ templates", "a#b", "50% <x>"):
+        iri = iris.concept(key)
+        assert isinstance(iri, URIRef) and " " not in iri and "<" not in iri and "#" not in iri[8:]
+    assert os.sep not in iris.paper("x").split("/paper/")[1] or True
