@@ -96,8 +96,10 @@ def query_text(query: str) -> str:
 def parse_param(value: str) -> URIRef | Literal:
     """``<iri>`` binds an IRI; integers and decimals bind typed literals; anything else a string.
 
-    >>> parse_param("<https://example.org/x>"), parse_param("3"), parse_param("GAN")
-    (rdflib.term.URIRef('https://example.org/x'), rdflib.term.Literal('3', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#integer')), rdflib.term.Literal('GAN'))
+    >>> parse_param("<https://example.org/x>")
+    rdflib.term.URIRef('https://example.org/x')
+    >>> parse_param("3").datatype, parse_param("GAN").datatype
+    (rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#integer'), None)
     """
     if value.startswith("<") and value.endswith(">"):
         return URIRef(value[1:-1])
