@@ -130,7 +130,7 @@ def run_query(store: Store | Graph, query: str, params: Mapping[str, str] | None
     """Run SPARQL text, a ``.rq`` file or a library query on a store (or an rdflib graph).
 
     >>> from kg.store import open_store
-    >>> r = run_query(open_store("outputs"), "cluster-concepts", {"cluster": "0"})
+    >>> r = run_query(open_store("outputs"), "papers-about-concept", {"concept": "GFlowNet"})
     >>> len(r) > 0
     True
     """
