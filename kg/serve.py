@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -339,10 +340,27 @@ def serve(graph: str | Path, *, host: str = "127.0.0.1", port: int = 7878,
         print(f"kg serve: {url} ({pool.triples} triples from {path}, {store} store, "
               f"{workers} workers, {timeout:g} s time limit); Ctrl-C stops", file=sys.stderr,
               flush=True)
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for
+        # the handler it found: ours ends the serve loop so the workers and the on-disk store
+        # are cleaned up (the default SIGTERM handler would kill the process first).
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             uvicorn.run(make_app(pool, url=url), host=host, port=port, log_level="warning",
                         lifespan="off")
+        except _Stopped:
+            pass
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             pool.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    print("kg serve: stopped", file=sys.stderr, flush=True)
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise _Stopped
