@@ -13,6 +13,7 @@ parameters.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     import pyoxigraph
 
 DEFAULT_STORE = "oxigraph"
+_GROUP_BY = re.compile(r"\bGROUP\s+BY\b", re.IGNORECASE)
 SUFFIXES = {".nt": "nt", ".ttl": "turtle", ".nq": "nquads", ".trig": "trig", ".rdf": "xml",
             ".xml": "xml", ".jsonld": "json-ld", ".n3": "n3"}
 
@@ -104,8 +106,14 @@ class RdflibStore:
             result = self.graph.query(text, initBindings=dict(bindings or {}))
             if result.type == "SELECT":  # evaluate now, inside the try; columns in SELECT order
                 names = list(result.vars or [])
-                result.bindings = [{v: row[v] for v in names if row.get(v) is not None}
-                                   for row in result.bindings]
+                rows = [{v: row[v] for v in names if row.get(v) is not None}
+                        for row in result.bindings]
+                if bindings and _GROUP_BY.search(text):
+                    # rdflib answers a grouped query that matched nothing with one row of
+                    # just the bound parameters; SPARQL (and Oxigraph) answer no rows.
+                    given = {Variable(name) for name in bindings}
+                    rows = [row for row in rows if not set(row) <= given]
+                result.bindings = rows
         except Exception as exc:  # pyparsing and rdflib evaluation errors
             raise QueryError(f"SPARQL error: {exc}") from exc
         return result
