@@ -183,15 +183,21 @@ def format_result(result: Result, fmt: str = "table", *, base: str | None = None
         if fmt == "json":
             return json.dumps({"head": {}, "boolean": bool(result.askAnswer)}) + "\n"
         if fmt == "xml":
-            return result.serialize(format="xml").decode("utf-8") + "\n"
+            return _serialize(result, "xml") + "\n"
         return ("true" if result.askAnswer else "false") + "\n"
     if fmt == "json":
-        return result.serialize(format="json").decode("utf-8") + "\n"
+        return _serialize(result, "json") + "\n"
     if fmt == "xml":
-        return result.serialize(format="xml").decode("utf-8") + "\n"
+        return _serialize(result, "xml") + "\n"
     if fmt == "csv":
-        return result.serialize(format="csv").decode("utf-8")
+        return _serialize(result, "csv")
     return _table(result, {**({"id": base} if base else {}), **PREFIXES})
+
+
+def _serialize(result: Result, fmt: str) -> str:
+    data = result.serialize(format=fmt)
+    assert data is not None  # rdflib returns None only when given a destination
+    return data.decode("utf-8")
 
 
 def _table(result: Result, prefixes: Mapping[str, str], width: int = 60) -> str:

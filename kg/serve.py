@@ -123,7 +123,9 @@ def answer(store: Any, text: str, accept: str | None, fmt: str | None) -> tuple[
     name = RESULT_TYPES[media]
     if result.type == "ASK" and name == "csv":
         return "text/csv", b"boolean\r\n" + (b"true" if result.askAnswer else b"false") + b"\r\n"
-    return media, result.serialize(format=name)
+    body = result.serialize(format=name)
+    assert body is not None  # rdflib returns None only when given a destination
+    return media, body
 
 
 # --- worker processes ---------------------------------------------------------------------
@@ -300,9 +302,10 @@ def make_app(pool: Pool, *, url: str) -> Any:
                 return Response(service_description(url, pool.triples, pool.timeout),
                                 media_type="text/turtle")
             return error(400, "no query: send it as the query parameter")
-        fmt = (params.get("format") or params.get("output") or [None])[0]
-        status, media, body = await pool.run(query, request.headers.get("accept"), fmt)
-        return Response(body, status_code=status, media_type=media,
+        formats = params.get("format") or params.get("output") or []
+        fmt = formats[0] if formats else None
+        status, media, answered = await pool.run(query, request.headers.get("accept"), fmt)
+        return Response(answered, status_code=status, media_type=media,
                         headers={"Vary": "Accept"})
 
     return Starlette(

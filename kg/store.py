@@ -106,8 +106,9 @@ class RdflibStore:
             result = self.graph.query(text, initBindings=dict(bindings or {}))
             if result.type == "SELECT":  # evaluate now, inside the try; columns in SELECT order
                 names = list(result.vars or [])
-                rows = [{v: row[v] for v in names if row.get(v) is not None}
-                        for row in result.bindings]
+                rows: list[Mapping[Variable, Identifier]] = [
+                    {v: row[v] for v in names if row.get(v) is not None}
+                    for row in result.bindings]
                 if bindings and _GROUP_BY.search(text):
                     # rdflib answers a grouped query that matched nothing with one row of
                     # just the bound parameters; SPARQL (and Oxigraph) answer no rows.
@@ -227,9 +228,9 @@ def _to_result(answer: Any) -> Result:
         result = Result("SELECT")
         names = [v.value for v in answer.variables]
         result.vars = [Variable(n) for n in names]
-        rows = []
+        rows: list[Mapping[Variable, Identifier]] = []
         for solution in answer:
-            row = {}
+            row: dict[Variable, Identifier] = {}
             for name in names:
                 value = _to_rdflib(solution[name])
                 if value is not None:
@@ -240,7 +241,7 @@ def _to_result(answer: Any) -> Result:
     result = Result("CONSTRUCT")
     g = Graph()
     for t in answer:
-        g.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))
+        g.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))  # type: ignore[arg-type]
     result.graph = g
     return result
 

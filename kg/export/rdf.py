@@ -6,12 +6,14 @@ No blank nodes: every resource has an IRI under the build's base, so outputs are
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from kg.graph import CONCEPT, PAPER, concept_node, paper_node
 from kg.vocab import DEFAULT_BASE, KG, ONTOLOGY_IRI, SCHEMA, VOID
@@ -181,15 +183,16 @@ def _describe_dataset(g: Graph, iris: Iris, title: str) -> None:
 
     The statistics count the data, not the description itself (which would count itself).
     """
-    classes: dict[URIRef, int] = {}
-    properties: dict[URIRef, int] = {}
-    subjects, objects = set(), set()
+    classes: Counter[Node] = Counter()
+    properties: Counter[Node] = Counter()
+    subjects: set[Node] = set()
+    objects: set[Node] = set()
     for s, p, o in g:
         subjects.add(s)
         objects.add(o)
-        properties[p] = properties.get(p, 0) + 1  # type: ignore[index]
+        properties[p] += 1
         if p == RDF.type:
-            classes[o] = classes.get(o, 0) + 1  # type: ignore[index]
+            classes[o] += 1
     d = iris.dataset
     triples = len(g)
     g.add((d, RDF.type, VOID.Dataset))
@@ -206,14 +209,14 @@ def _describe_dataset(g: Graph, iris: Iris, title: str) -> None:
                         (VOID.properties, len(properties)), (VOID.classes, len(classes))):
         g.add((d, prop, Literal(value, datatype=XSD.integer)))
     for cls, count in classes.items():
-        part = iris.partition("class", g.namespace_manager.normalizeUri(cls))
+        part = iris.partition("class", g.namespace_manager.normalizeUri(str(cls)))
         g.add((d, VOID.classPartition, part))
         g.add((part, VOID["class"], cls))
         g.add((part, VOID.entities, Literal(count, datatype=XSD.integer)))
-    for prop, count in properties.items():
-        part = iris.partition("property", g.namespace_manager.normalizeUri(prop))
+    for predicate, count in properties.items():
+        part = iris.partition("property", g.namespace_manager.normalizeUri(str(predicate)))
         g.add((d, VOID.propertyPartition, part))
-        g.add((part, VOID.property, prop))
+        g.add((part, VOID.property, predicate))
         g.add((part, VOID.triples, Literal(count, datatype=XSD.integer)))
 
 
