@@ -49,7 +49,7 @@ def test_every_term_is_typed_labelled_commented_and_defined_by_the_ontology(onto
 
 
 def test_shapes_only_name_defined_kg_terms(shapes):
-    used = {str(o) for o in shapes.objects() if str(o).startswith(NS)}
+    used = {str(o) for o in shapes.objects() if isinstance(o, URIRef) and str(o).startswith(NS)}
     assert used and used <= {NS + name for name in KG.__annotations__}
     assert set(shapes.subjects(RDF.type, SH.NodeShape))
 
@@ -74,7 +74,7 @@ def test_the_shapes_catch_a_broken_export(demo_build, shapes):
     assert not conforms
     assert "kg:paperCount of " + str(concept) in report
     assert "MinCountConstraintComponent" in report and str(mention) in report
-    assert "ClosedConstraintComponent" in report and NS + "typo" in report
+    assert "ClosedConstraintComponent" in report and "typo" in report
 
 
 def test_void_statistics_describe_the_export(demo_build):

@@ -18,7 +18,6 @@ from kg.export.rdf import Iris
 from kg.graph import CONCEPT, PAPER
 from kg.query import format_result, library, run_query
 from kg.store import STORES, open_store
-
 from tests.conftest import ROOT
 
 SKOS_BROADER = "<http://www.w3.org/2004/02/skos/core#broader>"
