@@ -104,16 +104,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from kg.query import format_result, load_graph, run_query
+    from kg.query import base_of, format_result, library, run_query
+    from kg.store import open_store
 
+    if args.list:
+        for name, q in library().items():
+            params = " ".join(f"--param {p}=..." for p in q.params)
+            print(f"{name} {params}".rstrip() + f"\n    {q.summary}")
+        return 0
+    if args.graph is None or args.query is None:
+        raise KGError("kg query needs GRAPH and QUERY (or --list)")
     params = {}
     for item in args.param or []:
         name, sep, value = item.partition("=")
-        if not sep:
+        if not sep or not name:
             raise KGError(f"--param {item!r}: expected name=value")
         params[name] = value
-    graph = load_graph(args.graph)
-    sys.stdout.write(format_result(run_query(graph, args.query, params), args.format))
+    store = open_store(args.graph, store=args.store)
+    result = run_query(store, args.query, params)
+    base = base_of(store) if args.format in ("table", "turtle") else None
+    sys.stdout.write(format_result(result, args.format, base=base))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from kg.serve import serve
+
+    serve(args.graph, host=args.host, port=args.port, store=args.store, timeout=args.timeout,
+          workers=args.workers)
     return 0
 
 
@@ -145,12 +163,27 @@ def parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_eval)
 
     q = sub.add_parser("query", help="run SPARQL on a build's graph")
-    q.add_argument("graph", type=Path, help="graph.ttl or a build folder")
-    q.add_argument("query", help="SPARQL text, a .rq file, or a library query name")
+    q.add_argument("graph", type=Path, nargs="?", help="graph.nt, graph.ttl or a build folder")
+    q.add_argument("query", nargs="?",
+                   help="SPARQL text, a .rq file, or a library query name (see --list)")
     q.add_argument("--param", action="append", metavar="NAME=VALUE",
-                   help="bind ?NAME to a literal, or to an IRI written <...>")
-    q.add_argument("--format", default="table", choices=["table", "csv", "json", "turtle"])
+                   help="bind ?NAME to a literal (numbers typed), or to an IRI written <...>")
+    q.add_argument("--format", default="table",
+                   choices=["table", "csv", "json", "xml", "turtle", "nt"])
+    q.add_argument("--store", default="oxigraph", choices=["oxigraph", "rdflib"])
+    q.add_argument("--list", action="store_true", help="list the library queries")
     q.set_defaults(func=cmd_query)
+
+    s = sub.add_parser("serve", help="a read-only SPARQL 1.1 endpoint at /sparql")
+    s.add_argument("graph", type=Path, help="graph.nt, graph.ttl or a build folder")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=7878)
+    s.add_argument("--store", default="oxigraph", choices=["oxigraph", "rdflib"])
+    s.add_argument("--timeout", type=float, default=30.0,
+                   help="seconds a query may run before it is stopped (default 30)")
+    s.add_argument("--workers", type=int, default=2,
+                   help="queries answered at the same time (one process each; default 2)")
+    s.set_defaults(func=cmd_serve)
     return ap
 
 

@@ -23,6 +23,7 @@ class KG(DefinedNamespace):
     Cluster: URIRef
     Mention: URIRef
     cluster: URIRef
+    clusterNumber: URIRef
     clusterSize: URIRef
     paperCount: URIRef
     degree: URIRef

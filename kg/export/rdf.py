@@ -6,12 +6,14 @@ No blank nodes: every resource has an IRI under the build's base, so outputs are
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from kg.graph import CONCEPT, PAPER, concept_node, paper_node
 from kg.vocab import DEFAULT_BASE, KG, ONTOLOGY_IRI, SCHEMA, VOID
@@ -54,6 +56,10 @@ class Iris:
     def dataset(self) -> URIRef:
         return URIRef(f"{self.base}dataset")
 
+    def partition(self, kind: str, name: str) -> URIRef:
+        """A VoID class or property partition of the dataset, named by the term's CURIE."""
+        return URIRef(f"{self.base}dataset/{kind}/{_slug(name.replace(':', '-'))}")
+
     @property
     def activity(self) -> URIRef:
         return URIRef(f"{self.base}build")
@@ -86,17 +92,14 @@ def to_rdf(build: Build, *, base: str = DEFAULT_BASE) -> Graph:
     g.add((scheme, PROV.wasGeneratedBy, iris.activity))
     g.add((iris.activity, RDF.type, PROV.Activity))
     g.add((iris.activity, RDFS.label, Literal(f"kg build ({build.config.describe()})")))
-    g.add((iris.dataset, RDF.type, VOID.Dataset))
-    g.add((iris.dataset, DCTERMS.title, Literal(build.title, lang="en")))
-    g.add((iris.dataset, VOID.vocabulary, URIRef(ONTOLOGY_IRI)))
-    g.add((iris.dataset, VOID.rootResource, scheme))
-    g.add((iris.dataset, PROV.wasGeneratedBy, iris.activity))
 
     for cid, label in sorted(analysis.cluster_labels.items()):
         c = iris.cluster(cid)
         g.add((c, RDF.type, KG.Cluster))
         g.add((c, RDFS.label, Literal(label, lang="en")))
-        size = sum(1 for n, k in analysis.cluster_of.items() if k == cid and n.startswith("concept:"))
+        g.add((c, KG.clusterNumber, Literal(cid, datatype=XSD.integer)))
+        size = sum(1 for n, k in analysis.cluster_of.items()
+                   if k == cid and n.startswith("concept:"))
         g.add((c, KG.clusterSize, Literal(size, datatype=XSD.integer)))
 
     papers_of: dict[str, int] = {}
@@ -149,7 +152,8 @@ def to_rdf(build: Build, *, base: str = DEFAULT_BASE) -> Graph:
         if paper.date:
             g.add((p, DCTERMS.date, _date(paper.date)))
         if paper.url:
-            g.add((p, SCHEMA.url, URIRef(paper.url) if _safe_iri(paper.url) else Literal(paper.url)))
+            url = URIRef(paper.url) if _safe_iri(paper.url) else Literal(paper.url)
+            g.add((p, SCHEMA.url, url))
         for category in paper.categories:
             g.add((p, KG.arxivCategory, Literal(category)))
         g.add((p, KG.sourceRecord, Literal(str(paper.source))))
@@ -170,7 +174,50 @@ def to_rdf(build: Build, *, base: str = DEFAULT_BASE) -> Graph:
         g.add((mention, KG.start, Literal(m.start, datatype=XSD.integer)))
         g.add((mention, KG.end, Literal(m.end, datatype=XSD.integer)))
         g.add((mention, PROV.wasGeneratedBy, iris.activity))
+    _describe_dataset(g, iris, build.title)
     return g
+
+
+def _describe_dataset(g: Graph, iris: Iris, title: str) -> None:
+    """Add the VoID description, with statistics of the triples already in ``g``.
+
+    The statistics count the data, not the description itself (which would count itself).
+    """
+    classes: Counter[Node] = Counter()
+    properties: Counter[Node] = Counter()
+    subjects: set[Node] = set()
+    objects: set[Node] = set()
+    for s, p, o in g:
+        subjects.add(s)
+        objects.add(o)
+        properties[p] += 1
+        if p == RDF.type:
+            classes[o] += 1
+    d = iris.dataset
+    triples = len(g)
+    g.add((d, RDF.type, VOID.Dataset))
+    g.add((d, DCTERMS.title, Literal(title, lang="en")))
+    g.add((d, VOID.vocabulary, URIRef(ONTOLOGY_IRI)))
+    for ns in (SKOS, DCTERMS, SCHEMA, PROV, FOAF):
+        g.add((d, VOID.vocabulary, URIRef(str(ns))))
+    g.add((d, VOID.rootResource, iris.scheme))
+    g.add((d, VOID.uriSpace, Literal(iris.base)))
+    g.add((d, PROV.wasGeneratedBy, iris.activity))
+    for prop, value in ((VOID.triples, triples), (VOID.entities, len(subjects)),
+                        (VOID.distinctSubjects, len(subjects)),
+                        (VOID.distinctObjects, len(objects)),
+                        (VOID.properties, len(properties)), (VOID.classes, len(classes))):
+        g.add((d, prop, Literal(value, datatype=XSD.integer)))
+    for cls, count in classes.items():
+        part = iris.partition("class", g.namespace_manager.normalizeUri(str(cls)))
+        g.add((d, VOID.classPartition, part))
+        g.add((part, VOID["class"], cls))
+        g.add((part, VOID.entities, Literal(count, datatype=XSD.integer)))
+    for predicate, count in properties.items():
+        part = iris.partition("property", g.namespace_manager.normalizeUri(str(predicate)))
+        g.add((d, VOID.propertyPartition, part))
+        g.add((part, VOID.property, predicate))
+        g.add((part, VOID.triples, Literal(count, datatype=XSD.integer)))
 
 
 _IRI_OK = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")

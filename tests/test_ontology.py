@@ -1,0 +1,94 @@
+"""The vocabulary and the SHACL shapes: kg/vocab.py and ontology/kg.ttl agree, every term is
+documented, and every export of the demo build satisfies ontology/shapes.ttl."""
+
+from __future__ import annotations
+
+import pyshacl
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SH
+
+from kg.vocab import KG, ONTOLOGY_IRI, VOID
+from tests.conftest import ROOT
+
+ONTOLOGY = ROOT / "ontology" / "kg.ttl"
+SHAPES = ROOT / "ontology" / "shapes.ttl"
+NS = ONTOLOGY_IRI + "#"
+
+
+@pytest.fixture(scope="module")
+def ontology() -> Graph:
+    return Graph().parse(ONTOLOGY)
+
+
+@pytest.fixture(scope="module")
+def shapes() -> Graph:
+    return Graph().parse(SHAPES)
+
+
+def validate(data: Graph, shapes: Graph) -> tuple[bool, str]:
+    conforms, _, text = pyshacl.validate(data, shacl_graph=shapes)
+    return bool(conforms), text
+
+
+def test_vocab_module_and_ontology_define_the_same_terms(ontology):
+    in_ttl = {str(s)[len(NS):] for s in ontology.subjects() if str(s).startswith(NS)}
+    in_code = set(KG.__annotations__)
+    assert in_ttl == in_code
+
+
+def test_every_term_is_typed_labelled_commented_and_defined_by_the_ontology(ontology):
+    kinds = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty}
+    for name in KG.__annotations__:
+        term = URIRef(NS + name)
+        assert set(ontology.objects(term, RDF.type)) & kinds, name
+        assert ontology.value(term, RDFS.label), name
+        assert len(str(ontology.value(term, RDFS.comment) or "")) > 15, name
+        assert ontology.value(term, RDFS.isDefinedBy) == URIRef(ONTOLOGY_IRI), name
+    assert (URIRef(ONTOLOGY_IRI), RDF.type, OWL.Ontology) in ontology
+
+
+def test_shapes_only_name_defined_kg_terms(shapes):
+    used = {str(o) for o in shapes.objects() if isinstance(o, URIRef) and str(o).startswith(NS)}
+    assert used and used <= {NS + name for name in KG.__annotations__}
+    assert set(shapes.subjects(RDF.type, SH.NodeShape))
+
+
+@pytest.mark.parametrize("name", ["graph.ttl", "graph.nt"])
+def test_every_rdf_export_of_the_demo_satisfies_the_shapes(demo_build, shapes, name):
+    _, out = demo_build
+    conforms, report = validate(Graph().parse(out / name), shapes)
+    assert conforms, report
+
+
+def test_the_shapes_catch_a_broken_export(demo_build, shapes):
+    _, out = demo_build
+    data = Graph().parse(out / "graph.nt")
+    concept = sorted(data.subjects(KG.paperCount, None))[0]
+    data.set((concept, KG.paperCount, Literal(999)))
+    mention = sorted(data.subjects(RDF.type, KG.Mention))[0]
+    data.remove((mention, KG.score, None))
+    paper = sorted(data.subjects(RDF.type, URIRef("https://schema.org/ScholarlyArticle")))[0]
+    data.add((paper, URIRef(NS + "typo"), Literal("x")))
+    conforms, report = validate(data, shapes)
+    assert not conforms
+    assert "kg:paperCount of " + str(concept) in report
+    assert "MinCountConstraintComponent" in report and str(mention) in report
+    assert "ClosedConstraintComponent" in report and "typo" in report
+
+
+def test_void_statistics_describe_the_export(demo_build):
+    built, out = demo_build
+    data = Graph().parse(out / "graph.nt")
+    dataset = next(data.subjects(RDF.type, VOID.Dataset))
+    described = {dataset} | set(data.objects(dataset, VOID.classPartition)) | set(
+        data.objects(dataset, VOID.propertyPartition))
+    body = [t for t in data if t[0] not in described]
+    assert int(data.value(dataset, VOID.triples)) == len(body)
+    assert int(data.value(dataset, VOID.distinctSubjects)) == len({s for s, _, _ in body})
+    assert int(data.value(dataset, VOID.properties)) == len({p for _, p, _ in body})
+    for part in data.objects(dataset, VOID.classPartition):
+        cls = data.value(part, VOID["class"])
+        assert int(data.value(part, VOID.entities)) == len(set(data.subjects(RDF.type, cls)))
+    concepts = URIRef("http://www.w3.org/2004/02/skos/core#Concept")
+    assert len(set(data.subjects(RDF.type, concepts))) == built.manifest()["counts"]["concepts"]

@@ -1,0 +1,301 @@
+"""The query library on the real demo build, checked against the networkx graph the build made,
+on both stores; parameters, output formats and the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from xml.etree import ElementTree
+
+import pytest
+from rdflib import Graph, Literal, URIRef, Variable
+from rdflib.namespace import SKOS
+
+from kg.errors import QueryError
+from kg.export.rdf import Iris
+from kg.graph import CONCEPT, PAPER
+from kg.query import format_result, library, run_query
+from kg.store import STORES, open_store
+from tests.conftest import ROOT
+
+SKOS_BROADER = "<http://www.w3.org/2004/02/skos/core#broader>"
+DCT_DATE = "<http://purl.org/dc/terms/date>"
+
+
+@pytest.fixture(scope="module")
+def demo(demo_build):
+    built, out = demo_build
+    return built, out, Iris(built.base)
+
+
+@pytest.fixture(scope="module", params=sorted(STORES))
+def store(request, demo):
+    return open_store(demo[1], store=request.param)
+
+
+def column(result, name: str) -> list:
+    return [row.get(Variable(name)) for row in result.bindings]
+
+
+def concepts(built) -> list[str]:
+    return sorted(n for n, d in built.graph.nodes(data=True) if d["kind"] == CONCEPT)
+
+
+def papers_of(built, node: str) -> set[str]:
+    g = built.graph
+    return {n for n in g[node] if g.nodes[n]["kind"] == PAPER}
+
+
+def cooccurring(built, node: str) -> dict[str, int]:
+    g = built.graph
+    return {n: g.edges[node, n]["weight"] for n in g[node] if g.nodes[n]["kind"] == CONCEPT}
+
+
+def iri(iris: Iris, node: str) -> URIRef:
+    kind, key = node.split(":", 1)
+    return iris.paper(key) if kind == PAPER else iris.concept(key)
+
+
+def sample_concepts(built, n: int = 12) -> list[str]:
+    """The concepts with the most papers, and a few with one paper."""
+    nodes = concepts(built)
+    by_papers = sorted(nodes, key=lambda c: (-len(papers_of(built, c)), c))
+    return by_papers[:n] + by_papers[-3:]
+
+
+def with_extra(demo, tmp_path, lines: list[str], kind: str):
+    """A store of the demo graph plus some N-Triples lines (to exercise what the demo lacks)."""
+    path = tmp_path / "graph.nt"
+    path.write_text((demo[1] / "graph.nt").read_text(encoding="utf-8") + "\n".join(lines) + "\n",
+                    encoding="utf-8")
+    return open_store(path, store=kind)
+
+
+def test_every_library_query_says_what_it_answers_and_names_its_parameters():
+    queries = library()
+    assert len(queries) >= 8
+    for name, q in queries.items():
+        assert len(q.summary) > 20, name
+        for param in q.params:
+            assert f"?{param}" in q.text, (name, param)
+    assert set(queries["papers-about-concept"].params) == {"concept"}
+    assert set(queries["related-papers"].params) == {"paper"}
+
+
+def test_papers_about_a_concept_are_its_papers_in_networkx(store, demo):
+    built, _, iris = demo
+    for node in sample_concepts(built):
+        result = run_query(store, "papers-about-concept", {"concept": f"<{iri(iris, node)}>"})
+        assert set(column(result, "paper")) == {iri(iris, p) for p in papers_of(built, node)}
+
+
+def test_papers_about_a_concept_by_label_match_every_concept_with_that_label(store, demo):
+    built, _, iris = demo
+    names = defaultdict(set)
+    for c in built.linked.concepts:
+        for label in (c.pref_label, *c.alt_labels, c.acronym or ""):
+            if label:
+                names[label.lower()].add(f"concept:{c.key}")
+    for label in ["GFlowNet", "zeroth-order optimization", "TRANSFORMER", "Language Models"]:
+        expected = set().union(*(papers_of(built, n) for n in names[label.lower()]))
+        assert expected, label
+        result = run_query(store, "papers-about-concept", {"concept": label})
+        assert set(column(result, "paper")) == {iri(iris, p) for p in expected}, label
+
+
+def test_papers_about_a_concept_include_those_of_its_narrower_concepts(demo, tmp_path):
+    built, _, iris = demo
+    a, b, c = sample_concepts(built)[:3]
+    # c narrower than b narrower than a: a's papers are the union of all three
+    lines = [f"<{iri(iris, c)}> {SKOS_BROADER} <{iri(iris, b)}> .",
+             f"<{iri(iris, b)}> {SKOS_BROADER} <{iri(iris, a)}> ."]
+    for kind in STORES:
+        s = with_extra(demo, tmp_path, lines, kind)
+        result = run_query(s, "papers-about-concept", {"concept": f"<{iri(iris, a)}>"})
+        expected = papers_of(built, a) | papers_of(built, b) | papers_of(built, c)
+        assert set(column(result, "paper")) == {iri(iris, p) for p in expected}
+        assert set(map(str, column(result, "via"))) <= {
+            built.graph.nodes[n]["label"] for n in (a, b, c)}
+
+
+def test_central_concepts_are_the_top_pagerank_concepts_of_networkx(store, demo):
+    built, _, iris = demo
+    an = built.analysis
+    result = run_query(store, "central-concepts")
+    rows = result.bindings
+    assert len(rows) == 20
+    expected_top = sorted((round(an.pagerank[n], 6) for n in concepts(built)), reverse=True)[:20]
+    assert [float(r[Variable("pagerank")]) for r in rows] == expected_top
+    by_iri = {iri(iris, n): n for n in concepts(built)}
+    for r in rows:
+        node = by_iri[r[Variable("concept")]]
+        assert float(r[Variable("pagerank")]) == round(an.pagerank[node], 6)
+        assert int(r[Variable("degree")]) == an.degree[node]
+        assert int(r[Variable("papers")]) == len(papers_of(built, node))
+        assert int(r[Variable("cluster")]) == an.cluster_of[node]
+
+
+def test_concepts_of_a_cluster_are_its_members_in_networkx(store, demo):
+    built, _, iris = demo
+    members = defaultdict(set)
+    for node in concepts(built):
+        members[built.analysis.cluster_of[node]].add(iri(iris, node))
+    assert len(members) > 3
+    for cid, expected in sorted(members.items()):
+        result = run_query(store, "cluster-concepts", {"cluster": str(cid)})
+        assert set(column(result, "concept")) == expected, cid
+        pageranks = [float(v) for v in column(result, "pagerank")]
+        assert pageranks == sorted(pageranks, reverse=True)
+
+
+def test_bridging_concepts_reach_the_clusters_networkx_says(store, demo):
+    built, _, iris = demo
+    an = built.analysis
+    expected = []
+    for node in concepts(built):
+        others = [n for n in cooccurring(built, node) if an.cluster_of[n] != an.cluster_of[node]]
+        reached = {an.cluster_of[n] for n in others}
+        if reached:
+            expected.append((-len(reached), -round(an.betweenness[node], 6),
+                             str(iri(iris, node)), len(others)))
+    expected.sort()
+    result = run_query(store, "bridging-concepts")
+    got = [(-int(r[Variable("clustersReached")]), -float(r[Variable("betweenness")]),
+            str(r[Variable("concept")]), int(r[Variable("crossConcepts")]))
+           for r in result.bindings]
+    assert got == expected[:20]
+    assert got[0][0] <= -2  # the demo has concepts that reach two other clusters
+
+
+def test_co_occurring_concepts_are_the_networkx_neighbours_with_their_weights(store, demo):
+    built, _, iris = demo
+    for node in sample_concepts(built):
+        result = run_query(store, "co-occurring-concepts", {"concept": f"<{iri(iris, node)}>"})
+        got = {r[Variable("other")]: int(r[Variable("papers")]) for r in result.bindings}
+        assert got == {iri(iris, n): w for n, w in cooccurring(built, node).items()}, node
+
+
+def test_related_papers_share_the_most_concepts(store, demo):
+    built, _, iris = demo
+    g = built.graph
+    of = {n: set(g[n]) for n, d in g.nodes(data=True) if d["kind"] == PAPER}
+    for paper in built.papers[:6]:
+        node = f"paper:{paper.key}"
+        shared = {q: len(of[node] & cs) for q, cs in of.items() if q != node and of[node] & cs}
+        expected = sorted((-n, str(iri(iris, q))) for q, n in shared.items())[:20]
+        for value in (paper.record_id, paper.title.upper(), f"<{iris.paper(paper.key)}>"):
+            result = run_query(store, "related-papers", {"paper": value})
+            got = [(-int(r[Variable("shared")]), str(r[Variable("related")]))
+                   for r in result.bindings]
+            assert got == expected, value
+
+
+def test_a_concepts_papers_over_time_count_the_papers_per_year(demo, tmp_path):
+    built, _, iris = demo
+    # The demo listing has no dates: give each paper one, as an arXiv listing would.
+    years = {p.key: 2019 + i % 4 for i, p in enumerate(sorted(built.papers, key=lambda p: p.key))}
+    lines = [f'<{iris.paper(k)}> {DCT_DATE} "{y}-0{1 + y % 9}-15"'
+             f"^^<http://www.w3.org/2001/XMLSchema#date> ." for k, y in years.items()]
+    for kind in STORES:
+        s = with_extra(demo, tmp_path, lines, kind)
+        assert not run_query(open_store(demo[1], store=kind), "concept-over-time",
+                             {"concept": "GFlowNet"}).bindings  # no dates, no rows
+        for node in sample_concepts(built, 6):
+            result = run_query(s, "concept-over-time", {"concept": f"<{iri(iris, node)}>"})
+            got = {str(r[Variable("year")]): int(r[Variable("papers")]) for r in result.bindings}
+            expected = Counter(str(years[p.split(":", 1)[1]]) for p in papers_of(built, node))
+            assert got == dict(expected), node
+            assert list(got) == sorted(got)
+
+
+def test_cluster_graph_constructs_the_cluster_with_its_related_concepts(store, demo):
+    built, _, iris = demo
+    an = built.analysis
+    cid = 0
+    members = {n for n in concepts(built) if an.cluster_of[n] == cid}
+    g = run_query(store, "cluster-graph", {"cluster": str(cid)}).graph
+    assert set(g.subjects(SKOS.prefLabel, None)) == {iri(iris, n) for n in members}
+    related = {(s, o) for s, o in g.subject_objects(SKOS.related)}
+    expected = {(iri(iris, a), iri(iris, b)) for a in members for b in cooccurring(built, a)
+                if b in members}
+    assert related == expected and related
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xml", "table"])
+def test_both_stores_give_the_same_bytes_for_every_library_query(demo, fmt):
+    built, out, iris = demo
+    params = {"concept": "zeroth-order optimization", "cluster": "2",
+              "paper": built.papers[0].record_id}
+    stores = [open_store(out, store=kind) for kind in sorted(STORES)]
+    for name, q in library().items():
+        chosen = {p: params[p] for p in q.params}
+        outputs = []
+        for s in stores:
+            result = run_query(s, name, chosen)
+            kind_fmt = fmt if result.type == "SELECT" else "nt"
+            outputs.append(format_result(result, kind_fmt, base=built.base))
+        assert outputs[0] == outputs[1], name
+        assert outputs[0].strip(), name
+
+
+def test_output_formats_follow_the_sparql_results_formats(store, demo):
+    result = run_query(store, "cluster-concepts", {"cluster": "1"})
+    doc = json.loads(format_result(result, "json"))
+    assert doc["head"]["vars"] == ["cluster", "concept", "label", "papers", "pagerank"]
+    assert doc["results"]["bindings"][0]["concept"]["type"] == "uri"
+    xml = ElementTree.fromstring(format_result(result, "xml"))
+    ns = "{http://www.w3.org/2005/sparql-results#}"
+    assert len(xml.findall(f"{ns}results/{ns}result")) == len(doc["results"]["bindings"])
+    csv_lines = format_result(result, "csv").splitlines()
+    assert csv_lines[0] == "cluster,concept,label,papers,pagerank"
+    assert len(csv_lines) == 1 + len(doc["results"]["bindings"])
+    table = format_result(result, "table", base=demo[0].base)
+    assert f"({len(csv_lines) - 1} rows)" in table and "id:concept/" in table
+    ask = store.query("ASK { ?c a <http://www.w3.org/2004/02/skos/core#Concept> }")
+    assert json.loads(format_result(ask, "json")) == {"head": {}, "boolean": True}
+    graph = run_query(store, "cluster-graph", {"cluster": "1"})
+    assert len(Graph().parse(data=format_result(graph, "turtle"), format="turtle")) > 0
+    with pytest.raises(QueryError, match="returns RDF"):
+        format_result(graph, "csv")
+
+
+def test_parameters_are_bound_as_terms_never_pasted_into_the_query(store):
+    # A value that would widen the query if it were pasted into its text matches nothing.
+    for evil in ['x") || true || ("', "x' || true || '", "} ?s ?p ?o {"]:
+        assert not run_query(store, "papers-about-concept", {"concept": evil}).bindings
+    with pytest.raises(QueryError, match=r"needs --param concept=\.\.\."):
+        run_query(store, "papers-about-concept", {})
+    with pytest.raises(QueryError, match=r"has no variable \?concpet"):
+        run_query(store, "papers-about-concept", {"concept": "GAN", "concpet": "x"})
+    with pytest.raises(QueryError, match="neither SPARQL nor a library query"):
+        run_query(store, "papers-about-concep")
+    with pytest.raises(QueryError):
+        run_query(store, "SELECT ?x WHERE { ?x ?y }")
+
+
+def test_an_integer_parameter_is_typed(store):
+    rows = run_query(store, "cluster-concepts", {"cluster": "0"}).bindings
+    assert rows and all(r[Variable("cluster")] == Literal(0) for r in rows)
+
+
+def test_cli_runs_a_library_query_by_name(demo):
+    built, out, _ = demo
+    run = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "query", str(out), "papers-about-concept",
+         "--param", "concept=GFlowNet", "--format", "csv"],
+        capture_output=True, text=True, cwd=ROOT, check=False)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "concept,paper,title,date,via"
+    assert any("Order-Preserving GFlowNets" in line for line in lines[1:])
+    bad = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "query", str(out), "related-papers"],
+        capture_output=True, text=True, cwd=ROOT, check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("kg: error: library query related-papers needs --param paper=")
+    listed = subprocess.run([sys.executable, "-m", "kg.cli", "query", "--list"],
+                            capture_output=True, text=True, cwd=ROOT, check=False)
+    assert sorted(library()) == sorted(line.split()[0] for line in listed.stdout.splitlines()
+                                       if line and not line.startswith(" "))
