@@ -43,6 +43,13 @@ def gexf_graph(build: Build) -> nx.Graph:
 
 
 def write_gexf(build: Build, out: Path) -> list[Path]:
+    from networkx.readwrite.gexf import GEXFWriter
+
     path = out / "graph.gexf"
-    nx.write_gexf(gexf_graph(build), path, encoding="utf-8", prettyprint=True)
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True)
+    meta = writer.xml.find("meta")
+    if meta is not None:  # today's date would make two builds of the same input differ
+        meta.attrib.pop("lastmodifieddate", None)
+    writer.add_graph(gexf_graph(build))
+    writer.write(path)
     return [path]

@@ -64,23 +64,33 @@ def cluster_color(cluster: int) -> str:
     return PALETTE[cluster % len(PALETTE)] if cluster >= 0 else NO_CLUSTER
 
 
-_CACHE: weakref.WeakKeyDictionary[nx.Graph, tuple[int, dict[str, NodeLook]]] = (
+Disc = tuple[float, float, float]
+"""A cluster's disc: centre x, centre y, radius."""
+_CACHE: weakref.WeakKeyDictionary[nx.Graph, tuple[int, dict[str, NodeLook], dict[int, Disc]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def node_looks(build: Build) -> dict[str, NodeLook]:
     """Position, size, colour and cluster of every node of ``build.graph``, computed once."""
+    return _cached(build)[0]
+
+
+def cluster_discs(build: Build) -> dict[int, Disc]:
+    """The disc each cluster's concepts are drawn in; no two discs overlap."""
+    return _cached(build)[1]
+
+
+def _cached(build: Build) -> tuple[dict[str, NodeLook], dict[int, Disc]]:
     seed = build.config.seed
     cached = _CACHE.get(build.graph)
-    if cached is not None and cached[0] == seed:
-        return cached[1]
-    looks = _compute(build)
-    _CACHE[build.graph] = (seed, looks)
-    return looks
+    if cached is None or cached[0] != seed:
+        cached = (seed, *_compute(build))
+        _CACHE[build.graph] = cached
+    return cached[1], cached[2]
 
 
-def _compute(build: Build) -> dict[str, NodeLook]:
+def _compute(build: Build) -> tuple[dict[str, NodeLook], dict[int, Disc]]:
     import numpy as np
 
     graph, a, seed = build.graph, build.analysis, build.config.seed
@@ -133,7 +143,9 @@ def _compute(build: Build) -> dict[str, NodeLook]:
         x, y = pos[node]
         looks[node] = NodeLook(round(float(x), 2), round(float(y), 2), round(size, 2),
                                cluster_color(cid), cid)
-    return looks
+    discs = {cid: (round(x, 2), round(y, 2), round(radius[cid], 2))
+             for cid, (x, y) in centres.items()}
+    return looks, discs
 
 
 def _cluster_centres(
@@ -194,8 +206,10 @@ def _place_cluster(
             for u in core for v, d in graph[u].items()
             if v in core_set and u < v and d["kind"] == "cooccurs"
         )
+        # spring_layout scales the largest coordinate to ``scale``: a corner of that square
+        # is scale * sqrt(2) from the centre, still inside the disc
         placed = nx.spring_layout(sub, seed=seed, weight="weight", iterations=60,
-                                  scale=radius * 0.85, center=centre)
+                                  scale=radius * 0.68, center=centre)
         for node in core:
             x, y = placed[node]
             pos[node] = (float(x), float(y))
@@ -210,7 +224,12 @@ def _place_cluster(
         else:
             x, y = centre
             r = radius * 0.9 * math.sqrt(rng.uniform())  # type: ignore[attr-defined]
-        pos[node] = (x + r * math.cos(angle), y + r * math.sin(angle))
+        x, y = x + r * math.cos(angle), y + r * math.sin(angle)
+        off = math.hypot(x - centre[0], y - centre[1])
+        if off > radius * 0.95:  # stay inside the cluster's disc
+            x = centre[0] + (x - centre[0]) * radius * 0.95 / off
+            y = centre[1] + (y - centre[1]) * radius * 0.95 / off
+        pos[node] = (x, y)
 
 
 def styled_graph(build: Build) -> nx.Graph:
