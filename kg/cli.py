@@ -15,7 +15,8 @@ from kg.errors import KGError
 
 def _config_from(args: argparse.Namespace) -> Config:
     overrides: dict[str, Any] = {}
-    for name in ("top_n", "model", "device", "seed", "resolution", "min_concept_papers"):
+    for name in ("top_n", "model", "device", "seed", "resolution", "min_concept_papers",
+                 "html_max_nodes"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -142,7 +143,10 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the knowledge graph of paper listings")
     b.add_argument("inputs", nargs="+", type=Path, help="listing files (txt, jsonl, json, csv, tsv, bib; .gz ok)")
     b.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
-    b.add_argument("--exports", help="comma-separated: rdf,html,graphml,tables (default all)")
+    b.add_argument("--exports", help="comma-separated: rdf,html,graphml,tables,gexf,vosviewer,"
+                   "cytoscape (default all)")
+    b.add_argument("--html-max-nodes", type=int, dest="html_max_nodes",
+                   help="graph.html draws the most central N nodes (default 2000; 0: all)")
     b.add_argument("--seed", type=int)
     b.add_argument("--resolution", type=float, help="Louvain resolution (more clusters above 1)")
     b.add_argument("--min-concept-papers", type=int, dest="min_concept_papers")

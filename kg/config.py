@@ -50,6 +50,9 @@ class Config:
     """Louvain resolution: above 1 gives more, smaller clusters."""
     betweenness_exact_max: int = 2000
     """Graphs with more concept nodes get betweenness sampled from this many pivots."""
+    # export
+    html_max_nodes: int = 2000
+    """graph.html draws at most this many nodes (the most central part); 0 draws them all."""
 
     def __post_init__(self) -> None:
         _check_range("top_n", self.top_n, 1, 100)
@@ -57,6 +60,9 @@ class Config:
         _check_range("batch_size", self.batch_size, 1, 4096)
         _check_range("min_concept_papers", self.min_concept_papers, 1, 1_000_000)
         _check_range("betweenness_exact_max", self.betweenness_exact_max, 10, 10_000_000)
+        if self.html_max_nodes != 0 and not 50 <= self.html_max_nodes <= 10_000_000:
+            raise ConfigError("html_max_nodes must be 0 (every node) or between 50 and "
+                              f"10000000, got {self.html_max_nodes}")
         if not 0.0 <= self.diversity <= 1.0:
             raise ConfigError(f"diversity must be between 0 and 1, got {self.diversity}")
         if not 0.0 < self.resolution <= 100.0:

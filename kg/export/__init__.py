@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg.errors import ConfigError
+from kg.export.cytoscape import write_cytoscape
+from kg.export.gexf import write_gexf
 from kg.export.graphml import write_graphml
 from kg.export.html import write_html
 from kg.export.rdf import write_turtle
 from kg.export.tables import write_tables
+from kg.export.vosviewer import write_vosviewer
 
 if TYPE_CHECKING:
     from kg.build import Build
@@ -25,6 +28,9 @@ WRITERS: dict[str, Writer] = {
     "html": write_html,
     "graphml": write_graphml,
     "tables": write_tables,
+    "gexf": write_gexf,
+    "vosviewer": write_vosviewer,
+    "cytoscape": write_cytoscape,
 }
 
 

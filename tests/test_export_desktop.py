@@ -1,0 +1,120 @@
+"""GEXF, VOSviewer and Cytoscape exports of the demo build: parsed back and compared with the
+build, and with the HTML page (same clusters, colours, sizes and positions)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import networkx as nx
+import pytest
+
+from kg.export.layout import _compute, cluster_color, node_looks
+from kg.graph import CONCEPT
+
+
+def test_gexf_round_trip_keeps_clusters_sizes_and_layout(demo_build):
+    built, out = demo_build
+    g = nx.read_gexf(out / "graph.gexf")
+    looks = node_looks(built)
+    assert set(g.nodes) == set(built.graph.nodes)
+    assert g.number_of_edges() == built.graph.number_of_edges()
+    for node, data in g.nodes(data=True):
+        look = looks[node]
+        viz = data["viz"]
+        assert data["label"] == built.graph.nodes[node]["label"]
+        assert data["cluster"] == built.analysis.cluster_of.get(node, -1)
+        assert data["cluster_label"] == built.analysis.cluster_labels.get(look.cluster, "")
+        colour = "#{:02x}{:02x}{:02x}".format(viz["color"]["r"], viz["color"]["g"],
+                                              viz["color"]["b"])
+        assert colour == cluster_color(look.cluster)
+        assert viz["size"] == pytest.approx(look.size)
+        assert (viz["position"]["x"], -viz["position"]["y"]) == pytest.approx((look.x, look.y))
+    for u, v, data in g.edges(data=True):
+        assert data["weight"] == pytest.approx(built.graph.edges[u, v]["weight"])
+        assert data["kind"] == built.graph.edges[u, v]["kind"]
+
+
+def test_vosviewer_map_round_trip(demo_build):
+    built, out = demo_build
+    doc = json.loads((out / "vosviewer.json").read_text(encoding="utf-8"))
+    items, links = doc["network"]["items"], doc["network"]["links"]
+    concepts = sorted(n for n, d in built.graph.nodes(data=True) if d["kind"] == CONCEPT)
+    assert [i["id"] for i in items] == list(range(1, len(concepts) + 1))
+    by_id = dict(zip((i["id"] for i in items), concepts, strict=True))
+    looks = node_looks(built)
+    for item in items:
+        node = by_id[item["id"]]
+        assert item["label"] == built.graph.nodes[node]["label"]
+        assert item["cluster"] == built.analysis.cluster_of[node] + 1
+        assert (item["x"], item["y"]) == pytest.approx((looks[node].x, looks[node].y))
+        assert item["weights"]["Size"] == pytest.approx(looks[node].size)
+        papers = sum(1 for nb in built.graph[node] if nb.startswith("paper:"))
+        assert item["weights"]["Occurrences"] == papers
+    cooccurs = {frozenset((u, v)): d["weight"] for u, v, d in built.graph.edges(data=True)
+                if d["kind"] == "cooccurs"}
+    assert {frozenset((by_id[link["source_id"]], by_id[link["target_id"]])): link["strength"]
+            for link in links} == cooccurs
+    colours = {c["cluster"]: c["color"] for c in doc["config"]["color_schemes"]["cluster_colors"]}
+    assert colours == {cid + 1: cluster_color(cid) for cid in built.analysis.cluster_labels}
+
+
+def test_vosviewer_descriptions_escape_markup():
+    from kg.export.vosviewer import _description
+
+    text = _description('<img src=x onerror="alert(1)">', ["a & b"], "<script>x</script>")
+    assert "<img" not in text and "<script" not in text
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in text and "a &amp; b" in text
+
+
+def test_cytoscape_round_trip_with_positions(demo_build):
+    built, out = demo_build
+    doc = json.loads((out / "graph.cyjs").read_text(encoding="utf-8"))
+    g = nx.cytoscape_graph(doc)
+    assert set(g.nodes) == set(built.graph.nodes)
+    assert {frozenset(e) for e in g.edges} == {frozenset(e) for e in built.graph.edges}
+    looks = node_looks(built)
+    for element in doc["elements"]["nodes"]:
+        node = element["data"]["id"]
+        look = looks[node]
+        assert element["position"] == {"x": look.x, "y": look.y}
+        assert element["data"]["color"] == look.color
+        assert element["data"]["size"] == look.size
+        assert element["data"]["cluster"] == look.cluster
+    assert any(rule["selector"] == "node" for rule in doc["style"])
+
+
+def test_html_uses_the_same_look(demo_build):
+    from tests.test_html import page_data
+
+    built, out = demo_build
+    looks = node_looks(built)
+    for n in page_data(out / "graph.html")["nodes"]:
+        look = looks[n["id"]]
+        assert (n["x"], n["y"], n["size"], n["color"], n["cluster"]) == (
+            look.x, look.y, look.size, look.color, look.cluster)
+
+
+def test_layout_is_deterministic_and_keeps_clusters_apart(demo_build):
+    built, _ = demo_build
+    first, second = _compute(built), _compute(built)
+    assert first == second
+    looks, discs = first
+    assert set(discs) == set(built.analysis.cluster_labels)
+    for node, look in looks.items():  # every concept inside its cluster's disc
+        if node.startswith("concept:"):
+            x, y, r = discs[look.cluster]
+            assert math.hypot(look.x - x, look.y - y) <= r + 0.1, node
+    for a, (xa, ya, ra) in discs.items():  # and no two discs overlap
+        for b, (xb, yb, rb) in discs.items():
+            if a < b:
+                assert math.hypot(xa - xb, ya - yb) >= ra + rb - 0.1, (a, b)
+
+
+def test_exports_are_byte_identical_between_runs(demo_build, tmp_path):
+    from kg.export import WRITERS
+
+    built, out = demo_build
+    for name in ("gexf", "vosviewer", "cytoscape", "html"):
+        for path in WRITERS[name](built, tmp_path):
+            assert path.read_bytes() == (out / path.name).read_bytes(), path.name
