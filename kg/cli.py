@@ -39,8 +39,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     from kg.build import build
 
     config = _config_from(args)
-    built = build(args.inputs, args.out, config=config, progress=not args.quiet,
-                  exports=args.exports.split(",") if args.exports else ("rdf", "html", "graphml", "tables"))
+    exports = args.exports.split(",") if args.exports else ("rdf", "html", "graphml", "tables",
+                                                            "analytics")
+    built = build(args.inputs, args.out, config=config, progress=not args.quiet, exports=exports)
     counts = built.manifest()["counts"]
     if args.strict and counts["rejected"]:
         print(f"kg: --strict: {counts['rejected']} records rejected; see {args.out}/build.json",
@@ -122,7 +123,8 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the knowledge graph of paper listings")
     b.add_argument("inputs", nargs="+", type=Path, help="listing files (txt, jsonl, json, csv, tsv, bib; .gz ok)")
     b.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
-    b.add_argument("--exports", help="comma-separated: rdf,html,graphml,tables (default all)")
+    b.add_argument("--exports",
+                   help="comma-separated: rdf,html,graphml,tables,analytics (default all)")
     b.add_argument("--seed", type=int)
     b.add_argument("--resolution", type=float, help="Louvain resolution (more clusters above 1)")
     b.add_argument("--min-concept-papers", type=int, dest="min_concept_papers")

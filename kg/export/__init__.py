@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kg.analytics.export import write_analytics
 from kg.errors import ConfigError
 from kg.export.graphml import write_graphml
 from kg.export.html import write_html
@@ -25,6 +26,7 @@ WRITERS: dict[str, Writer] = {
     "html": write_html,
     "graphml": write_graphml,
     "tables": write_tables,
+    "analytics": write_analytics,
 }
 
 
