@@ -17,12 +17,14 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):  # noqa: ANN202 - lazy re-exports keep `import kg` instant
+    from importlib import import_module
+
     if name in ("build", "make_graph", "Build"):
-        from kg import build as _build
-
-        return getattr(_build, name)
+        # The function `build` shares its name with the module kg.build: importing the module
+        # binds kg.build to it, so bind the function back (modules import `from kg.build`).
+        module = import_module("kg.build")
+        globals()["build"] = module.build
+        return getattr(module, name)
     if name in ("load", "LoadedBuild"):
-        from kg import api
-
-        return getattr(api, name)
+        return getattr(import_module("kg.api"), name)
     raise AttributeError(name)

@@ -359,3 +359,6 @@ def test_importing_kg_stays_light():
             "'torch', 'sklearn', 'matplotlib') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+    code = "import kg; print(callable(kg.build), callable(kg.make_graph), callable(kg.load))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True True True"
