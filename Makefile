@@ -6,7 +6,7 @@ KG     := $(VENV)/bin/kg
 # The CPU build of PyTorch (a plain `torch` requirement would pull a multi-GB CUDA build).
 TORCH  ?= torch==2.13.0
 
-.PHONY: run setup test test-fast lint chromium clean
+.PHONY: run setup test test-fast lint chromium clean notebook
 
 run: setup
 	$(KG) build examples/daily-papers-order.txt --out outputs
@@ -28,6 +28,11 @@ chromium:
 
 test: setup chromium
 	$(PY) -m pytest
+
+# The analysis notebook on the whole 5k arXiv corpus (builds it into build/notebook-5k the first
+# time, several minutes); writes notebooks/analysis.out.ipynb. KG_NOTEBOOK_FAST=1: a 300-paper slice.
+notebook: setup
+	$(VENV)/bin/jupyter-execute --timeout=-1 --output=analysis.out notebooks/analysis.ipynb
 
 lint: setup
 	$(VENV)/bin/ruff check kg tests benchmarks

@@ -29,7 +29,7 @@ from kg.errors import InputError, OutputError
 from kg.export import WRITERS, writer
 from kg.extract import PhraseCache, extract_keyphrases, load_embedder
 from kg.extract.embedders import Embedder
-from kg.graph import build_graph
+from kg.graph import build_graph, concept_node
 from kg.ingest import IngestResult, read_papers
 from kg.link import Linked, link_concepts
 from kg.model import Paper, PaperKeyphrases
@@ -52,6 +52,8 @@ class Build:
     title: str = "Knowledge graph"
     base: str = DEFAULT_BASE
     timings: dict[str, float] = field(default_factory=dict)
+    concept_vectors: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Concept key -> unit embedding of its label (what the research-gap analytics compare)."""
 
     @property
     def papers(self) -> list[Paper]:
@@ -151,11 +153,12 @@ def make_graph(
         surfaces.setdefault(m.concept_key, m.surface.lower())
     keys = sorted(surfaces)
     vectors = cache.embed([surfaces[k] for k in keys])
+    concept_vectors = dict(zip(keys, vectors, strict=True))
     linked = link_concepts(
         ingest.papers,
         keyphrases,
         config=config,
-        concept_vectors=dict(zip(keys, vectors, strict=True)),
+        concept_vectors=concept_vectors,
         doc_vectors=_doc_matrix(keyphrases),
     )
     lap("link")
@@ -163,7 +166,9 @@ def make_graph(
     lap("graph")
     analysis = analyse(graph, config=config)
     lap("analyse")
-    return Build(config, ingest, keyphrases, linked, graph, analysis, _title(inputs), base, timings)
+    return Build(config, ingest, keyphrases, linked, graph, analysis, _title(inputs), base, timings,
+                 concept_vectors={k: concept_vectors[k] for k in sorted(concept_vectors)
+                                  if graph.has_node(concept_node(k))})
 
 
 def _doc_matrix(keyphrases: Sequence[PaperKeyphrases]) -> Any:

@@ -144,7 +144,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("inputs", nargs="+", type=Path, help="listing files (txt, jsonl, json, csv, tsv, bib; .gz ok)")
     b.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
     b.add_argument("--exports", help="comma-separated: rdf,html,graphml,tables,gexf,vosviewer,"
-                   "cytoscape (default all)")
+                   "cytoscape,analytics (default all)")
     b.add_argument("--html-max-nodes", type=int, dest="html_max_nodes",
                    help="graph.html draws the most central N nodes (default 2000; 0: all)")
     b.add_argument("--seed", type=int)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kg.analytics.export import write_analytics
 from kg.errors import ConfigError
 from kg.export.cytoscape import write_cytoscape
 from kg.export.gexf import write_gexf
@@ -31,6 +32,7 @@ WRITERS: dict[str, Writer] = {
     "gexf": write_gexf,
     "vosviewer": write_vosviewer,
     "cytoscape": write_cytoscape,
+    "analytics": write_analytics,
 }
 
 

@@ -1,0 +1,112 @@
+"""All analytics of a build as tables, and the ``analytics`` export that writes them.
+
+Files written beside the other tables (rows sorted, so the same build gives the same bytes):
+
+- ``trends.csv``: one row per concept and month with papers (``concept_trends``);
+- ``emerging.csv``: one row per concept with dated papers, fastest-growing first
+  (``emerging_concepts``);
+- ``thematic.csv``: one row per mapped cluster: centrality, density, quadrant, stability
+  (``thematic_map``, ``cluster_stability``);
+- ``stability.csv``: one row per Louvain seed: clusters, modularity, ARI and NMI against the
+  build's clusters (``cluster_stability``);
+- ``bridges.csv``: one row per concept linked into several clusters (``bridging_concepts``);
+- ``gaps.csv``: one row per close concept pair that never co-occurs (``research_gaps``);
+- ``analytics.json``: the summary: modularity, stability figures, dated papers, parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from kg.analytics.bridges import bridging_concepts
+from kg.analytics.gaps import research_gaps
+from kg.analytics.stability import cluster_stability
+from kg.analytics.thematic import thematic_map
+from kg.analytics.trends import concept_trends, emerging_concepts
+from kg.graph import concept_network, concept_node
+
+if TYPE_CHECKING:
+    from kg.build import Build
+
+STABILITY_RUNS = 5
+"""Louvain runs compared: the build's own seed and the next ``STABILITY_RUNS - 1`` seeds."""
+TREND_FREQ = "month"
+THEMATIC_MIN_CONCEPTS = 3
+"""Clusters smaller than this stay off the thematic map (their density is meaningless)."""
+FILES = ("trends", "emerging", "thematic", "stability", "bridges", "gaps")
+
+
+def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Every analytics table of ``build`` and the summary written to ``analytics.json``."""
+    a = build.analysis
+    label = {c.key: c.pref_label for c in build.linked.concepts}
+    papers = pd.DataFrame({"key": [p.key for p in build.papers],
+                           "date": [p.date or "" for p in build.papers]})
+    mentions = pd.DataFrame({
+        "paper": [m.paper_key for m in build.linked.mentions],
+        "concept_key": [m.concept_key for m in build.linked.mentions],
+        "concept": [label[m.concept_key] for m in build.linked.mentions],
+    }, columns=["paper", "concept_key", "concept"])
+    occurrences = Counter(concept_node(m.concept_key) for m in build.linked.mentions)
+    net = concept_network(build.graph)
+    node_label = {concept_node(k): v for k, v in label.items()}
+    cluster_of = {n: a.cluster_of[n] for n in net}
+
+    trends = concept_trends(papers, mentions, freq=TREND_FREQ)
+    emerging = emerging_concepts(papers, mentions, freq=TREND_FREQ)
+
+    seed, resolution = build.config.seed, build.config.resolution
+    stability = cluster_stability(
+        net, seeds=range(seed + 1, seed + STABILITY_RUNS), resolution=resolution,
+        reference=cluster_of, reference_seed=seed,
+    )
+    thematic = thematic_map(net, cluster_of, occurrences, labels=a.cluster_labels,
+                            min_concepts=THEMATIC_MIN_CONCEPTS)
+    thematic["stability"] = [stability.clusters.get(c, float("nan")) for c in thematic["cluster"]]
+
+    bridges = bridging_concepts(net, cluster_of, occurrences, labels=node_label,
+                                betweenness=a.betweenness)
+    gaps = research_gaps(net, {concept_node(k): v for k, v in build.concept_vectors.items()},
+                         occurrences, papers=len(build.papers), labels=node_label,
+                         cluster_of=cluster_of)
+    for frame in (bridges, gaps):
+        for column in ("node", "a", "b"):
+            if column in frame:
+                frame[column] = frame[column].str.removeprefix("concept:")
+    bridges = bridges.rename(columns={"node": "concept_key"})
+    gaps = gaps.rename(columns={"a": "key_a", "b": "key_b"})
+
+    dated = int(papers["date"].str.len().ge(7).sum())
+    summary = {
+        "modularity": round(a.modularity, 6),
+        "resolution": resolution,
+        "stability": {**stability.summary(), "seeds_used": sorted(stability.runs["seed"].tolist()),
+                      "min_component": 3},
+        "trends": {"freq": TREND_FREQ, "dated_papers": dated,
+                   "undated_papers": len(papers) - dated,
+                   "periods": sorted(trends["period"].unique().tolist())},
+        "thematic": {"clusters_mapped": len(thematic), "min_concepts": THEMATIC_MIN_CONCEPTS,
+                     "quadrants": dict(sorted(Counter(thematic["quadrant"]).items()))},
+        "bridges": len(bridges),
+        "gaps": len(gaps),
+    }
+    return ({"trends": trends, "emerging": emerging, "thematic": thematic,
+             "stability": stability.runs, "bridges": bridges, "gaps": gaps}, summary)
+
+
+def write_analytics(build: Build, out: Path) -> list[Path]:
+    """The ``analytics`` export: the tables above as CSV, and ``analytics.json``."""
+    frames, summary = analytics_tables(build)
+    written = []
+    for name, frame in frames.items():
+        path = out / f"{name}.csv"
+        frame.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    path = out / "analytics.json"
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return [*written, path]
