@@ -37,11 +37,22 @@ class Config:
     max_words: int = 4
     """Longest candidate phrase, in words."""
     use_mmr: bool = False
+    """Reorder the top keyphrases by maximal marginal relevance (fewer near-synonyms)."""
     diversity: float = 0.5
+    position_weight: float = 0.15
+    """Ranking bonus for phrases near the start of the paper (0 turns it off)."""
+    corpus_weight: float = 0.4
+    """Ranking penalty for phrases that many papers of the build use (0 turns it off)."""
     batch_size: int = 64
     # linking
     min_concept_papers: int = 1
     """A concept needs this many papers to become a node."""
+    merge_similarity: float = 0.9
+    """Embedding cosine at which two concepts with the same stemmed words merge (1 turns off)."""
+    vocab: str = ""
+    """A SKOS vocabulary (Turtle) whose prefLabel/altLabels force merges and preferred labels."""
+    cso: bool = True
+    """Link concepts to the Computer Science Ontology (exactMatch/closeMatch, broader)."""
     # analysis
     seed: int = 42
     resolution: float = 1.0
@@ -55,6 +66,12 @@ class Config:
         _check_range("batch_size", self.batch_size, 1, 4096)
         _check_range("min_concept_papers", self.min_concept_papers, 1, 1_000_000)
         _check_range("betweenness_exact_max", self.betweenness_exact_max, 10, 10_000_000)
+        for name in ("position_weight", "corpus_weight"):
+            if not 0.0 <= getattr(self, name) <= 10.0:
+                raise ConfigError(f"{name} must be between 0 and 10, got {getattr(self, name)}")
+        if not 0.5 <= self.merge_similarity <= 1.0:
+            raise ConfigError(f"merge_similarity must be between 0.5 and 1, got "
+                              f"{self.merge_similarity}")
         if not 0.0 <= self.diversity <= 1.0:
             raise ConfigError(f"diversity must be between 0 and 1, got {self.diversity}")
         if not 0.0 < self.resolution <= 100.0:
