@@ -6,6 +6,8 @@ train/validation only:
 
 * position: phrases of the title and first sentences are what a paper is about, so
   ``position_weight * exp(-first_word / 50)`` is added;
+* single common words ("optimization", "benchmark") are rarely what an expert lists: they lose
+  ``SINGLE_WORD_PENALTY`` unless written like a name (GFlowNet, MeZO, SGD);
 * corpus rarity: when many papers are built together (at least ``MIN_CORPUS``), a phrase that
   many of them use is less specific to any one ("language model", "training data"):
   ``corpus_weight * (idf / log(N) - 1)`` is added, ``idf = log(N / document frequency)``.
@@ -13,9 +15,10 @@ train/validation only:
 >>> from kg.extract.candidates import Candidate
 >>> cands = [Candidate("zeroth-order optimizer", "zeroth-order optimizer", 0, 22, 1, 0),
 ...          Candidate("training cost", "training cost", 700, 713, 1, 120)]
->>> [(c.phrase, s) for c, s in rank(cands, [0.40, 0.42])]
+>>> [(c.phrase, s) for c, s in rank(cands, [0.40, 0.42], single_word_penalty=0)]
 [('training cost', 0.42), ('zeroth-order optimizer', 0.4)]
->>> [(c.phrase, s) for c, s in rank(cands, [0.40, 0.42], position_weight=0.15)]
+>>> [(c.phrase, s) for c, s in rank(cands, [0.40, 0.42], position_weight=0.15,
+...                                  single_word_penalty=0)]
 [('zeroth-order optimizer', 0.4), ('training cost', 0.42)]
 """
 
@@ -31,6 +34,7 @@ from kg.extract.candidates import Candidate
 
 POSITION_SCALE = 50.0
 """Words over which the position bonus decays by a factor e."""
+SINGLE_WORD_PENALTY = 0.1
 MIN_CORPUS = 50
 """Fewer papers than this give no usable document frequencies: the rarity signal is off."""
 
@@ -56,6 +60,7 @@ def rank(
     corpus_weight: float = 0.0,
     df: Mapping[str, int] | None = None,
     n_docs: int = 0,
+    single_word_penalty: float = SINGLE_WORD_PENALTY,
 ) -> list[tuple[Candidate, float]]:
     """Candidates best first, each with its cosine to the document (KeyBERT's score).
 
@@ -68,12 +73,18 @@ def rank(
     if position_weight:
         pos = np.array([c.position for c in candidates], dtype=np.float64)
         score += position_weight * np.exp(-pos / POSITION_SCALE)
+    if single_word_penalty:
+        score -= single_word_penalty * np.array([_common_word(c) for c in candidates])
     if corpus_weight and df is not None and n_docs >= MIN_CORPUS:
         log_n = math.log(n_docs)
         idf = np.array([math.log(n_docs / max(df.get(c.phrase, 1), 1)) for c in candidates])
         score += corpus_weight * (idf / log_n - 1.0)
     order = np.argsort(-score, kind="stable")
     return [(candidates[i], float(cos[i])) for i in order]
+
+
+def _common_word(c: Candidate) -> bool:
+    return " " not in c.phrase and not any(ch.isupper() for ch in c.surface[1:])
 
 
 def mmr(
