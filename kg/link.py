@@ -49,8 +49,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 _BRITISH = ((re.compile(r"is(ation|ations|e|es|ed|ing|er|ers)$"), r"iz\1"),
             (re.compile(r"ll(ing|ed|er|ers)$"), r"l\1"))
 # Trailing words too general to be the broader concept of a longer phrase.
-_GENERIC_HEADS = frozenset("model method network system data learning algorithm approach "
-                           "framework problem task performance training".split())
+_GENERIC_HEADS = frozenset({
+    "model", "method", "network", "system", "data", "learning", "algorithm", "approach",
+    "framework", "problem", "task", "performance", "training",
+})
 
 
 @lru_cache(maxsize=100_000)
@@ -276,7 +278,8 @@ def link_concepts(
             key = _expand(plain, acronyms)
             if not key:
                 continue
-            at_start = kp.start < len(paper.title) or text[: kp.start].rstrip()[-1:] in ("", ".", "!", "?", ":")
+            at_start = kp.start < len(paper.title) or text[: kp.start].rstrip()[-1:] in (
+                "", ".", "!", "?", ":")
             surfaces[key][(kp.text, at_start)] += 1
             if plain != key:
                 reasons[(key, kp.text)] = f"acronym {plain!r} defined as {key!r}"

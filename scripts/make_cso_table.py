@@ -9,7 +9,8 @@ topic that lists the most equivalents; then the shortest id): ``id<TAB>labels<TA
 labels and broader ids separated by ``|``, the representative's own label first; broader ids
 are representatives too. Two more columns hold each label's ``kg.link.concept_key`` and
 ``stem_signature``, so that loading the table needs no tagging or stemming (rerun this script
-when those functions change; tests/test_vocabulary.py checks that they agree). Rows sorted by id, gzip without a timestamp: the file is reproducible.
+when those functions change; tests/test_vocabulary.py checks that they agree).
+Rows sorted by id, gzip without a timestamp: the file is reproducible.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def main(src: str) -> None:
         keys = [concept_key(label) for label in labels]
         out.append("\t".join([rep, "|".join(labels), "|".join(broader), "|".join(keys),
                               "|".join(stem_signature(k) for k in keys)]))
-    data = ("id\tlabels\tbroader\tkeys\tsignatures\n" + "\n".join(sorted(out)) + "\n").encode("utf-8")
+    header = "id\tlabels\tbroader\tkeys\tsignatures\n"
+    data = (header + "\n".join(sorted(out)) + "\n").encode("utf-8")
     with open(OUT, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
                                                filename="") as gz:
         gz.write(data)

@@ -68,7 +68,8 @@ def _rank_chunk(
     """KeyBERT's cosine for every candidate, then the ranking signals, then the top n."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    by_text = {text: [c.phrase for c in cands] for text, cands in zip(texts, candidates, strict=True)}
+    by_text = {text: [c.phrase for c in cands]
+               for text, cands in zip(texts, candidates, strict=True)}
     if not any(by_text.values()):
         return [[] for _ in texts]
     vectorizer = CountVectorizer(analyzer=lambda doc: by_text[doc], lowercase=False)
@@ -127,7 +128,8 @@ def extract_keyphrases(
                 PaperKeyphrases(
                     paper.key,
                     tuple(
-                        Keyphrase(spans[p].surface, round(float(s), 4), spans[p].start, spans[p].end)
+                        Keyphrase(spans[p].surface, round(float(s), 4), spans[p].start,
+                                  spans[p].end)
                         for p, s in pairs
                     ),
                     vector,

@@ -12,19 +12,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 MODIFIER_TAGS = frozenset({"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "VBN", "VBG"})
 HEAD_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
 JOINERS = frozenset({"-", "–", "/"})
 # Words that the tagger calls adjectives or nouns but that never start a keyphrase.
-BAD_FIRST = frozenset(
+BAD_FIRST = _words(
     "such other various several many much more most few new novel different same certain "
     "given specific existing recent previous current various additional further overall "
     "significant important main best better good great remarkable promising superior "
     "extensive comprehensive effective efficient strong simple standard typical "
-    "respective corresponding particular possible potential whole entire".split()
+    "respective corresponding particular possible potential whole entire"
 )
 # Nouns too general to be a concept on their own ("method", "results"); kept inside phrases.
-GENERIC = frozenset(
+GENERIC = _words(
     "method methods approach approaches paper papers result results performance work works "
     "study studies framework frameworks technique techniques problem problems task tasks "
     "experiment experiments way ways ability abilities effectiveness state art number numbers "
@@ -34,7 +39,7 @@ GENERIC = frozenset(
     "property properties process solution solutions strategy strategies application "
     "applications field fields paradigm insight insights question questions role "
     "impact benefit benefits limitation limitations attempt attempts effect effects "
-    "idea ideas article articles contribution contributions end".split()
+    "idea ideas article articles contribution contributions end"
 )
 
 
