@@ -23,6 +23,8 @@ def _config_from(args: argparse.Namespace) -> Config:
     for flag in ("fast", "strict"):
         if getattr(args, flag, False):
             overrides[flag] = True
+    if getattr(args, "vocab", None):
+        overrides["vocab"] = str(args.vocab)
     if getattr(args, "config", None):
         return Config.from_toml(args.config, **overrides)
     return Config(**overrides)
@@ -104,6 +106,29 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_concepts(args: argparse.Namespace) -> int:
+    """Print a build's concepts (most central first) or, with --merges, its merges table."""
+    import csv
+
+    name = "merges.csv" if args.merges else "concepts.csv"
+    path = Path(args.build) / name
+    if not path.is_file():
+        raise KGError(f"{path}: not found; is {args.build} a kg build folder made with the "
+                      f"tables export?")
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if args.merges:
+        columns = ["pref_label", "merged", "reason"]
+    else:
+        columns = ["concept", "papers", "pagerank", "cluster_label", "broader"]
+    rows = rows[: args.limit] if args.limit else rows
+    widths = {c: min(48, max([len(c)] + [len(r.get(c, "")) for r in rows])) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for r in rows:
+        print("  ".join(r.get(c, "")[: widths[c]].ljust(widths[c]) for c in columns).rstrip())
+    return 0
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     from kg.query import base_of, format_result, library, run_query
     from kg.store import open_store
@@ -151,6 +176,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--resolution", type=float, help="Louvain resolution (more clusters above 1)")
     b.add_argument("--min-concept-papers", type=int, dest="min_concept_papers")
     b.add_argument("--strict", action="store_true", help="fail if any record is rejected")
+    b.add_argument("--vocab", type=Path,
+                   help="SKOS vocabulary (Turtle): its labels force merges and preferred labels")
     _add_extract_options(b)
     b.set_defaults(func=cmd_build)
 
@@ -165,6 +192,12 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("gold", type=Path, help="JSONL with id, title, abstract, keyphrases")
     _add_extract_options(e)
     e.set_defaults(func=cmd_eval)
+
+    c = sub.add_parser("concepts", help="a build's concepts, or what was merged and why")
+    c.add_argument("build", type=Path, help="a build folder (made by kg build)")
+    c.add_argument("--merges", action="store_true", help="show merges.csv: spellings merged")
+    c.add_argument("--limit", type=int, default=0, help="show only the first N rows")
+    c.set_defaults(func=cmd_concepts)
 
     q = sub.add_parser("query", help="run SPARQL on a build's graph")
     q.add_argument("graph", type=Path, nargs="?", help="graph.nt, graph.ttl or a build folder")

@@ -37,13 +37,24 @@ class Config:
     max_words: int = 4
     """Longest candidate phrase, in words."""
     use_mmr: bool = False
+    """Reorder the top keyphrases by maximal marginal relevance (fewer near-synonyms)."""
     diversity: float = 0.5
+    position_weight: float = 0.15
+    """Ranking bonus for phrases near the start of the paper (0 turns it off)."""
+    corpus_weight: float = 0.4
+    """Ranking penalty for phrases that many papers of the build use (0 turns it off)."""
     batch_size: int = 64
     strict: bool = False
     """Fail the build (outputs untouched) if any input record is rejected."""
     # linking
     min_concept_papers: int = 1
     """A concept needs this many papers to become a node."""
+    merge_similarity: float = 0.9
+    """Embedding cosine at which two concepts with the same stemmed words merge (1 turns off)."""
+    vocab: str = ""
+    """A SKOS vocabulary (Turtle) whose prefLabel/altLabels force merges and preferred labels."""
+    cso: bool = True
+    """Link concepts to the Computer Science Ontology (exactMatch/closeMatch, broader)."""
     # analysis
     seed: int = 42
     resolution: float = 1.0
@@ -63,6 +74,12 @@ class Config:
         if self.html_max_nodes != 0 and not 50 <= self.html_max_nodes <= 10_000_000:
             raise ConfigError("html_max_nodes must be 0 (every node) or between 50 and "
                               f"10000000, got {self.html_max_nodes}")
+        for name in ("position_weight", "corpus_weight"):
+            if not 0.0 <= getattr(self, name) <= 10.0:
+                raise ConfigError(f"{name} must be between 0 and 10, got {getattr(self, name)}")
+        if not 0.5 <= self.merge_similarity <= 1.0:
+            raise ConfigError(f"merge_similarity must be between 0.5 and 1, got "
+                              f"{self.merge_similarity}")
         if not 0.0 <= self.diversity <= 1.0:
             raise ConfigError(f"diversity must be between 0 and 1, got {self.diversity}")
         if not 0.0 < self.resolution <= 100.0:

@@ -9,10 +9,19 @@ merge of two different spellings is listed with its reason.
 'zeroth order optimization'
 >>> find_acronyms("We train Generative Flow Networks (GFlowNets) on molecules.")
 {'gflownet': 'generative flow network'}
+
+Near-duplicates that keys cannot see ("zeroth-order optimizer" / "zeroth-order optimization",
+"pre-training" / "pretraining") merge only when two conditions hold: the same word stems, and
+embeddings at least ``Config.merge_similarity`` alike; the reason, with the cosine, goes into
+the merges table. A user vocabulary (``Config.vocab``) forces merges and preferred labels.
+Concepts are linked to the Computer Science Ontology and get ``broader`` links from it and
+from the corpus: a concept's longest trailing phrase that is a concept too ("sparse MeZO" ->
+"MeZO"), through acronyms ("MeZO" -> "zeroth-order optimization").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -24,6 +33,7 @@ import numpy as np
 
 from kg.config import Config
 from kg.model import MAX_TEXT_CHARS, Concept, Mention, Paper, PaperKeyphrases
+from kg.vocabulary import Vocabulary, link_vocabulary, load_cso, read_skos
 
 _DASHES = re.compile(r"[-‐‑‒–—_/]+")
 _NON_WORD = re.compile(r"[^\w\s.+#]")
@@ -36,6 +46,13 @@ _ACRONYM_DEF = re.compile(r"\(([^()]{1,24})\)")
 SPELLED_OUT_RATIO = 0.9
 TITLE_RATIO = 0.75
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+_BRITISH = ((re.compile(r"is(ation|ations|e|es|ed|ing|er|ers)$"), r"iz\1"),
+            (re.compile(r"ll(ing|ed|er|ers)$"), r"l\1"))
+# Trailing words too general to be the broader concept of a longer phrase.
+_GENERIC_HEADS = frozenset({
+    "model", "method", "network", "system", "data", "learning", "algorithm", "approach",
+    "framework", "problem", "task", "performance", "training",
+})
 
 
 @lru_cache(maxsize=100_000)
@@ -60,6 +77,32 @@ def concept_key(phrase: str) -> str:
         return ""
     words[-1] = singular(words[-1])
     return " ".join(words)
+
+
+@lru_cache(maxsize=1)
+def _porter():  # type: ignore[no-untyped-def]
+    from nltk.stem import PorterStemmer
+
+    return PorterStemmer()
+
+
+@lru_cache(maxsize=500_000)
+def stem_signature(key: str) -> str:
+    """A concept key's words Porter-stemmed (British spellings made American) and joined
+    without spaces: what near-duplicates share.
+
+    >>> stem_signature("zeroth order optimizer") == stem_signature("zeroth order optimisation")
+    True
+    >>> stem_signature("pre training") == stem_signature("pretraining")
+    True
+    """
+    stem = _porter().stem
+    out = []
+    for word in key.split():
+        for pattern, repl in _BRITISH:
+            word = pattern.sub(repl, word)
+        out.append(stem(word))
+    return "".join(out)
 
 
 def _initials_match(short: str, long_words: list[str]) -> bool:
@@ -186,7 +229,7 @@ def _pref_label(counts: Counter[tuple[str, bool]], texts: Sequence[str], key: st
         return sum(t.lower().count(form) for t in texts)
 
     best = min(groups, key=lambda f: (-uses(f), concept_key(f) != key, -len(f), f))
-    variants = sorted(groups[best], key=lambda v: (v[1], -counts[v], v[0]))
+    variants = sorted(groups[best], key=lambda v: (v[1], -counts[v], v[0].isupper(), v[0]))
     return _display(*variants[0])
 
 
@@ -235,7 +278,8 @@ def link_concepts(
             key = _expand(plain, acronyms)
             if not key:
                 continue
-            at_start = kp.start < len(paper.title) or text[: kp.start].rstrip()[-1:] in ("", ".", "!", "?", ":")
+            at_start = kp.start < len(paper.title) or text[: kp.start].rstrip()[-1:] in (
+                "", ".", "!", "?", ":")
             surfaces[key][(kp.text, at_start)] += 1
             if plain != key:
                 reasons[(key, kp.text)] = f"acronym {plain!r} defined as {key!r}"
@@ -255,24 +299,50 @@ def link_concepts(
         for paper_key, key, *_ in raw_mentions:
             papers_of[key].add(paper_key)
 
+    user_vocab = read_skos(config.vocab) if config.vocab else None
+    alias = _forced_merges(papers_of, user_vocab)
+    if concept_vectors is not None:
+        alias |= near_duplicates(
+            {alias.get(k, (k, ""))[0] for k in papers_of}, concept_vectors, papers_of,
+            threshold=config.merge_similarity)
+    if alias:
+        raw_mentions, surfaces = _apply_aliases(raw_mentions, surfaces, reasons, alias)
+        papers_of = defaultdict(set)
+        for paper_key, key, *_ in raw_mentions:
+            papers_of[key].add(paper_key)
+
     kept = {k for k, ps in papers_of.items() if len(ps) >= config.min_concept_papers}
     acronym_of = {long: short for short, long in global_acronyms.items()}
+    for source, (target, _) in sorted(alias.items()):
+        if source in acronym_of:
+            acronym_of.setdefault(target, acronym_of[source])
+    forced_pref = ({concept_key(label): label for label in user_vocab.labels.values()}
+                   if user_vocab else {})
     concepts: list[Concept] = []
     merges: list[dict[str, str]] = []
     for key in sorted(kept):
         counts = surfaces[key]
         texts = [by_paper[p].text for p in sorted(papers_of[key])]
-        pref = _pref_label(counts, texts, key) if counts else key
+        pref = forced_pref.get(key) or (_pref_label(counts, texts, key) if counts else key)
         labels = sorted({s for (s, _), _ in counts.items()} - {pref})
         concepts.append(Concept(key=key, pref_label=pref, alt_labels=tuple(labels),
                                 acronym=_acronym_label(acronym_of.get(key), short_surfaces)))
         for label in labels:
-            if concept_key(label) != concept_key(pref):
-                merges.append({"concept": key, "pref_label": pref, "merged": label,
-                               "reason": reasons.get((key, label), "same key after acronym expansion")})
-            elif label != pref:
-                merges.append({"concept": key, "pref_label": pref, "merged": label,
-                               "reason": "same words up to case, hyphens and plural"})
+            if (key, label) in reasons:
+                reason = reasons[(key, label)]
+            elif concept_key(label) != concept_key(pref):
+                reason = "same key after acronym expansion"
+            else:
+                reason = "same words up to case, hyphens and plural"
+            merges.append({"concept": key, "pref_label": pref, "merged": label,
+                           "reason": reason})
+
+    concepts = _with_corpus_broader(concepts, alias, global_acronyms)
+    if config.cso:
+        concepts = link_vocabulary(concepts, load_cso())
+    if user_vocab is not None:
+        concepts = link_vocabulary(concepts, user_vocab)
+    concepts = _without_broader_cycles(concepts)
 
     mentions = [
         Mention(p, k, s, t, a, b, sentence_at(by_paper[p].text, a, b))
@@ -280,6 +350,145 @@ def link_concepts(
         if k in kept
     ]
     return Linked(concepts, mentions, merges)
+
+
+Alias = dict[str, tuple[str, str]]
+"""concept key -> (the key it merges into, why)."""
+
+
+def _forced_merges(papers_of: dict[str, set[str]], vocab: Vocabulary | None) -> Alias:
+    """Keys that a user vocabulary lists as another spelling of one of its concepts."""
+    if vocab is None:
+        return {}
+    alias: Alias = {}
+    for key in sorted(papers_of):
+        topic = vocab.by_key.get(key)
+        if topic is None:
+            continue
+        target = concept_key(vocab.labels[topic])
+        if target != key:
+            alias[key] = (target, f"user vocabulary {vocab.name}: a label of "
+                                  f"{vocab.labels[topic]!r} <{topic}>")
+    return alias
+
+
+def near_duplicates(
+    keys: set[str] | Sequence[str],
+    vectors: dict[str, np.ndarray],
+    papers_of: dict[str, set[str]],
+    *,
+    threshold: float,
+) -> Alias:
+    """Concept keys that merge into a near-duplicate: same word stems (``stem_signature``) and
+    embedding cosine at least ``threshold``. Each group merges into its key with the most
+    papers (then the shortest, then alphabetical); only merges into that key are made, so
+    a merge never chains.
+
+    >>> v = {"zeroth order optimizer": np.array([1.0, 0.0]),
+    ...      "zeroth order optimization": np.array([0.96, 0.28])}
+    >>> p = {"zeroth order optimizer": {"a"}, "zeroth order optimization": {"a", "b"}}
+    >>> near_duplicates(list(v), v, p, threshold=0.9)["zeroth order optimizer"][0]
+    'zeroth order optimization'
+    """
+    if threshold >= 1.0:
+        return {}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(keys):
+        if key in vectors:
+            groups[stem_signature(key)].append(key)
+    alias: Alias = {}
+    for signature, members in sorted(groups.items()):
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda k: (-len(papers_of.get(k, ())), len(k), k))
+        head = members[0]
+        for other in members[1:]:
+            cosine = float(vectors[head] @ vectors[other])
+            if cosine >= threshold:
+                alias[other] = (head, f"same word stems ({signature}) and embedding cosine "
+                                      f"{cosine:.3f} >= {threshold}")
+    return alias
+
+
+def _apply_aliases(
+    mentions: list[tuple[str, str, float, str, int, int]],
+    surfaces: dict[str, Counter[tuple[str, bool]]],
+    reasons: dict[tuple[str, str], str],
+    alias: Alias,
+) -> tuple[list[tuple[str, str, float, str, int, int]], dict[str, Counter[tuple[str, bool]]]]:
+    """Mentions and spellings moved to the keys they merge into; reasons recorded."""
+    merged: dict[str, Counter[tuple[str, bool]]] = defaultdict(Counter)
+    for key, counts in surfaces.items():
+        target, why = alias.get(key, (key, ""))
+        merged[target].update(counts)
+        if target != key:
+            for surface, _ in counts:
+                earlier = reasons.get((key, surface))
+                reasons[(target, surface)] = f"{earlier}; {why}" if earlier else why
+    best: dict[tuple[str, str], tuple[str, str, float, str, int, int]] = {}
+    for m in mentions:
+        target = alias.get(m[1], (m[1], ""))[0]
+        moved = (m[0], target, *m[2:])
+        if (m[0], target) not in best or m[2] > best[(m[0], target)][2]:
+            best[(m[0], target)] = moved  # type: ignore[assignment]
+    return sorted(best.values()), merged
+
+
+def _with_corpus_broader(
+    concepts: list[Concept], alias: Alias, acronyms: dict[str, str]
+) -> list[Concept]:
+    """``broader`` from the corpus: the longest trailing phrase of a concept that is a
+    concept too, read through merges and acronyms ("sparse mezo" -> "mezo")."""
+    keys = {c.key for c in concepts}
+
+    def resolve(phrase: str) -> str:
+        for candidate in (phrase, _expand(phrase, acronyms)):
+            target = alias.get(candidate, (candidate, ""))[0]
+            if target in keys:
+                return target
+        return ""
+
+    out = []
+    for c in concepts:
+        words = c.key.split()
+        found = ""
+        for n in range(len(words) - 1, 0, -1):
+            tail = " ".join(words[-n:])
+            if n == 1 and tail in _GENERIC_HEADS:
+                break
+            found = resolve(tail)
+            if found and found != c.key:
+                break
+            found = ""
+        out.append(dataclasses.replace(c, broader=(found,)) if found else c)
+    return out
+
+
+def _without_broader_cycles(concepts: list[Concept]) -> list[Concept]:
+    """Drop broader links that would close a cycle (vocabularies are not always trees):
+    links are added in key order, each only if its target cannot reach its source."""
+    up: dict[str, set[str]] = defaultdict(set)
+
+    def reaches(start: str, goal: str) -> bool:
+        stack, seen = [start], set()
+        while stack:
+            node = stack.pop()
+            if node == goal:
+                return True
+            if node not in seen:
+                seen.add(node)
+                stack.extend(up[node])
+        return False
+
+    keep: dict[str, list[str]] = {}
+    for c in sorted(concepts, key=lambda c: c.key):
+        keep[c.key] = []
+        for b in c.broader:
+            if b != c.key and not reaches(b, c.key):
+                up[c.key].add(b)
+                keep[c.key].append(b)
+    return [dataclasses.replace(c, broader=tuple(sorted(keep[c.key])))
+            if tuple(sorted(keep[c.key])) != c.broader else c for c in concepts]
 
 
 def _acronym_label(short_key: str | None, written: dict[str, Counter[str]]) -> str | None:
@@ -310,14 +519,21 @@ def _spelled_out(
         tokens = [(m.start(), m.end(), m.group())
                   for m in re.finditer(r"[\w.+#]+(?:[-‐‑–][\w.+#]+)*", window)]
         seen: set[str] = set()
-        for i in range(len(tokens)):
-            for n in range(1, longest + 1):
-                if i + n > len(tokens):
-                    break
+        covered: list[tuple[int, int]] = []  # spans of concepts found, longest first
+        for n in range(longest, 0, -1):
+            for i in range(len(tokens) - n + 1):
                 start, end = tokens[i][0], tokens[i + n - 1][1]
                 surface = paper.text[start:end]
                 key = _expand(concept_key(surface), acronyms)
-                if key in seen or key not in papers_of or (paper.key, key) in linked:
+                if key not in papers_of:
+                    continue
+                # "zeroth-order optimization" does not make a paper about "optimization"
+                inside = any(a <= start and end <= b for a, b in covered)
+                covered.append((start, end))
+                if inside or key in seen or (paper.key, key) in linked:
+                    continue
+                # a single common word is too vague to link by spelling alone
+                if n == 1 and not any(ch.isupper() for ch in surface[1:]):
                     continue
                 seen.add(key)
                 vector = concept_vectors.get(key)

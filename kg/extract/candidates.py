@@ -12,13 +12,34 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 MODIFIER_TAGS = frozenset({"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "VBN", "VBG"})
 HEAD_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
+JOINERS = frozenset({"-", "–", "/"})
 # Words that the tagger calls adjectives or nouns but that never start a keyphrase.
-BAD_FIRST = frozenset(
+BAD_FIRST = _words(
     "such other various several many much more most few new novel different same certain "
-    "given specific existing recent previous current first second third last various "
-    "significant important key main best better good large small high low great".split()
+    "given specific existing recent previous current various additional further overall "
+    "significant important main best better good great remarkable promising superior "
+    "extensive comprehensive effective efficient strong simple standard typical "
+    "respective corresponding particular possible potential whole entire"
+)
+# Nouns too general to be a concept on their own ("method", "results"); kept inside phrases.
+GENERIC = _words(
+    "method methods approach approaches paper papers result results performance work works "
+    "study studies framework frameworks technique techniques problem problems task tasks "
+    "experiment experiments way ways ability abilities effectiveness state art number numbers "
+    "use set sets case cases type types kind kinds part parts lack range variety fact "
+    "issue issues challenge challenges aspect aspects level levels amount terms term "
+    "manner order goal goals need needs advantage advantages improvement improvements "
+    "property properties process solution solutions strategy strategies application "
+    "applications field fields paradigm insight insights question questions role "
+    "impact benefit benefits limitation limitations attempt attempts effect effects "
+    "idea ideas article articles contribution contributions end"
 )
 
 
@@ -50,7 +71,7 @@ def _units(doc: Any) -> list[tuple[int, int, str, str]]:
         j = i
         while (
             j + 2 < n
-            and doc[j + 1].text in ("-", "–")
+            and doc[j + 1].text in JOINERS
             and not doc[j].whitespace_
             and not doc[j + 1].whitespace_
             and doc[j + 2].is_alpha | doc[j + 2].like_num
@@ -113,7 +134,8 @@ def noun_phrases(
         for start, end, position in _phrases(doc, max_words):
             surface = doc.text[start:end]
             key = " ".join(surface.lower().split())
-            if len(key) < 2 or not any(ch.isalpha() for ch in key):
+            if (len(key) < 2 or not any(ch.isalpha() for ch in key)
+                    or all(w in GENERIC for w in key.split())):
                 continue
             if key in seen:
                 seen[key][4] += 1
