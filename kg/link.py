@@ -337,7 +337,8 @@ def link_concepts(
             merges.append({"concept": key, "pref_label": pref, "merged": label,
                            "reason": reason})
 
-    concepts = _with_corpus_broader(concepts, alias, global_acronyms)
+    concepts = _with_corpus_broader(concepts, alias, global_acronyms,
+                                    {k: len(v) for k, v in papers_of.items()})
     if config.cso:
         concepts = link_vocabulary(concepts, load_cso())
     if user_vocab is not None:
@@ -435,11 +436,18 @@ def _apply_aliases(
 
 
 def _with_corpus_broader(
-    concepts: list[Concept], alias: Alias, acronyms: dict[str, str]
+    concepts: list[Concept], alias: Alias, acronyms: dict[str, str], n_papers: dict[str, int]
 ) -> list[Concept]:
     """``broader`` from the corpus: the longest trailing phrase of a concept that is a
-    concept too, read through merges and acronyms ("sparse mezo" -> "mezo")."""
+    concept too, read through merges and acronyms ("sparse mezo" -> "mezo"). A trailing
+    modifier of at least two words stands for the most used concept it starts, one word
+    longer: MeZO, "memory-efficient zeroth-order", -> "zeroth-order optimization"."""
     keys = {c.key for c in concepts}
+    completions: dict[str, str] = {}
+    for key in sorted(keys, key=lambda k: (-n_papers.get(k, 0), k)):
+        words = key.split()
+        if len(words) >= 3:
+            completions.setdefault(" ".join(words[:-1]), key)
 
     def resolve(phrase: str) -> str:
         for candidate in (phrase, _expand(phrase, acronyms)):
@@ -456,8 +464,8 @@ def _with_corpus_broader(
             tail = " ".join(words[-n:])
             if n == 1 and tail in _GENERIC_HEADS:
                 break
-            found = resolve(tail)
-            if found and found != c.key:
+            found = resolve(tail) or (completions.get(tail, "") if n >= 2 else "")
+            if found and found != c.key and not found.startswith(c.key + " "):
                 break
             found = ""
         out.append(dataclasses.replace(c, broader=(found,)) if found else c)

@@ -157,3 +157,15 @@ def test_arxiv_slice_has_one_node_per_folded_label(arxiv_slice, embedder):
                for i in c.exact_match)
     assert any(c.broader for c in cso)
     assert any("same word stems" in m["reason"] for m in built.linked.merges)
+
+
+def test_broader_completes_an_elliptical_acronym():
+    a = _paper("a", "The memory-efficient zeroth-order (MeZO) optimizer fine-tunes models.")
+    b = _paper("b", "Zeroth-order optimization estimates gradients. Zeroth-order optimization "
+                    "methods are slow.")
+    kps = [PaperKeyphrases("a", (Keyphrase("MeZO", 0.7, 36, 40),)),
+           PaperKeyphrases("b", (Keyphrase("Zeroth-order optimization", 0.7, 0, 25),
+                                 Keyphrase("Zeroth-order optimization methods", 0.6, 47, 80)))]
+    concepts = {c.pref_label: c for c in link_concepts([a, b], kps).concepts}
+    assert concepts["MeZO"].broader == ("zeroth order optimization",)
+    assert concepts["zeroth-order optimization"].broader == ()

@@ -103,7 +103,10 @@ def _phrases(doc: Any, max_words: int) -> list[tuple[int, int, int]]:
             i += 1
             continue
         j = i
-        while j < len(units) and fits(j):
+        # a participle after a plural noun is a verb: "applications | involving materials"
+        while j < len(units) and fits(j) and not (
+            j > i and units[j][2] in ("VBG", "VBN") and units[j - 1][2] in ("NNS", "NNPS")
+        ):
             j += 1
         first, last = i, j - 1
         while first <= last and (
