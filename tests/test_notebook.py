@@ -38,7 +38,7 @@ def test_analysis_notebook_runs_in_fast_mode(tmp_path, monkeypatch):
     outputs = [o for c in code for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 5  # centralities, cluster sizes, thematic map, trends (+ histogram)
+    assert len(images) == 4  # centralities, cluster sizes, thematic map, trends
     assert any("<iframe" in o.get("data", {}).get("text/html", "") for o in outputs)
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "The 10 fastest-growing concepts" in printed and "mean pairwise ARI" in printed
