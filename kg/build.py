@@ -120,8 +120,12 @@ def make_graph(
     embedder: Embedder | None = None,
     progress: bool = True,
     base: str = DEFAULT_BASE,
+    cache: str | os.PathLike[str] | None = None,
 ) -> Build:
-    """Run every stage in memory and return the ``Build`` (nothing is written)."""
+    """Run every stage in memory and return the ``Build`` (nothing is written).
+
+    ``cache``: folder of the persistent extraction cache (see ``kg.extract.cache``).
+    """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -133,19 +137,19 @@ def make_graph(
 
     ingest = read_papers([Path(p) for p in inputs])
     lap("ingest")
-    cache = embedder if isinstance(embedder, PhraseCache) else PhraseCache(
-        embedder or load_embedder(config)
+    phrases = embedder if isinstance(embedder, PhraseCache) else PhraseCache(
+        embedder or load_embedder(config, cache=cache)
     )
     lap("load_model")
-    keyphrases = extract_keyphrases(ingest.papers, config=config, embedder=cache,
-                                    progress=progress)
+    keyphrases = extract_keyphrases(ingest.papers, config=config, embedder=phrases,
+                                    progress=progress, cache=cache)
     lap("extract")
     first_link = link_concepts(ingest.papers, keyphrases, config=config.replace(min_concept_papers=1))
     surfaces = {}
     for m in first_link.mentions:
         surfaces.setdefault(m.concept_key, m.surface.lower())
     keys = sorted(surfaces)
-    vectors = cache.embed([surfaces[k] for k in keys])
+    vectors = phrases.embed([surfaces[k] for k in keys])
     linked = link_concepts(
         ingest.papers,
         keyphrases,
@@ -237,6 +241,7 @@ def build(
     progress: bool = True,
     base: str = DEFAULT_BASE,
     exports: Sequence[str] = tuple(WRITERS),
+    cache: str | os.PathLike[str] | None = None,
 ) -> Build:
     """Build the knowledge graph of ``inputs`` into the folder ``out``.
 
@@ -246,6 +251,6 @@ def build(
     for name in exports:
         writer(name)
     with output_folder(out) as folder:
-        built = make_graph(inputs, config=config, progress=progress, base=base)
+        built = make_graph(inputs, config=config, progress=progress, base=base, cache=cache)
         write_exports(built, folder, exports=exports)
     return built

@@ -33,6 +33,18 @@ def _add_extract_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--fast", action="store_true", help="static embeddings: much faster")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="persistent extraction cache (default: $KG_CACHE_DIR or ~/.cache/kg)")
+    p.add_argument("--no-cache", action="store_true", dest="no_cache",
+                   help="do not read or store extraction results (derived models still cached)")
+
+
+def _cache_from(args: argparse.Namespace) -> Path | None:
+    from kg.extract.cache import cache_dir
+
+    if getattr(args, "no_cache", False):
+        return None
+    return cache_dir(getattr(args, "cache", None))
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -40,7 +52,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     config = _config_from(args)
     built = build(args.inputs, args.out, config=config, progress=not args.quiet,
-                  exports=args.exports.split(",") if args.exports else ("rdf", "html", "graphml", "tables"))
+                  exports=args.exports.split(",") if args.exports else ("rdf", "html", "graphml", "tables"),
+                  cache=_cache_from(args))
     counts = built.manifest()["counts"]
     if args.strict and counts["rejected"]:
         print(f"kg: --strict: {counts['rejected']} records rejected; see {args.out}/build.json",
@@ -60,7 +73,8 @@ def cmd_keyphrases(args: argparse.Namespace) -> int:
 
     config = _config_from(args)
     result = read_records([args.input])
-    found = extract_keyphrases(result.papers, config=config, progress=not args.quiet)
+    found = extract_keyphrases(result.papers, config=config, progress=not args.quiet,
+                               cache=_cache_from(args))
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     try:
         for paper, pk in zip(result.papers, found, strict=True):
