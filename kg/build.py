@@ -121,6 +121,7 @@ def make_graph(
     progress: bool = True,
     base: str = DEFAULT_BASE,
     cache: str | os.PathLike[str] | None = None,
+    graph_backend: str | None = None,
 ) -> Build:
     """Run every stage in memory and return the ``Build`` (nothing is written).
 
@@ -160,7 +161,7 @@ def make_graph(
     lap("link")
     graph = build_graph(ingest.papers, linked)
     lap("graph")
-    analysis = analyse(graph, config=config)
+    analysis = analyse(graph, config=config, backend=graph_backend)
     lap("analyse")
     return Build(config, ingest, keyphrases, linked, graph, analysis, _title(inputs), base, timings)
 
@@ -242,6 +243,7 @@ def build(
     base: str = DEFAULT_BASE,
     exports: Sequence[str] = tuple(WRITERS),
     cache: str | os.PathLike[str] | None = None,
+    graph_backend: str | None = None,
 ) -> Build:
     """Build the knowledge graph of ``inputs`` into the folder ``out``.
 
@@ -251,6 +253,7 @@ def build(
     for name in exports:
         writer(name)
     with output_folder(out) as folder:
-        built = make_graph(inputs, config=config, progress=progress, base=base, cache=cache)
+        built = make_graph(inputs, config=config, progress=progress, base=base, cache=cache,
+                           graph_backend=graph_backend)
         write_exports(built, folder, exports=exports)
     return built

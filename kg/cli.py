@@ -53,7 +53,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     config = _config_from(args)
     built = build(args.inputs, args.out, config=config, progress=not args.quiet,
                   exports=args.exports.split(",") if args.exports else ("rdf", "html", "graphml", "tables"),
-                  cache=_cache_from(args))
+                  cache=_cache_from(args), graph_backend=args.graph_backend)
     counts = built.manifest()["counts"]
     if args.strict and counts["rejected"]:
         print(f"kg: --strict: {counts['rejected']} records rejected; see {args.out}/build.json",
@@ -74,7 +74,7 @@ def cmd_keyphrases(args: argparse.Namespace) -> int:
     config = _config_from(args)
     result = read_records([args.input])
     found = extract_keyphrases(result.papers, config=config, progress=not args.quiet,
-                               cache=_cache_from(args))
+                               cache=_cache_from(args), graph_backend=args.graph_backend)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     try:
         for paper, pk in zip(result.papers, found, strict=True):
@@ -140,6 +140,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=int)
     b.add_argument("--resolution", type=float, help="Louvain resolution (more clusters above 1)")
     b.add_argument("--min-concept-papers", type=int, dest="min_concept_papers")
+    b.add_argument("--graph-backend", dest="graph_backend",
+                   help="networkx backend for the analytics (e.g. parallel, cugraph, graphblas)")
     b.add_argument("--strict", action="store_true", help="fail if any record is rejected")
     _add_extract_options(b)
     b.set_defaults(func=cmd_build)

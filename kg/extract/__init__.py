@@ -29,6 +29,9 @@ from kg.model import Keyphrase, Paper, PaperKeyphrases
 
 CHUNK = 512
 """Papers per chunk: memory stays flat however long the corpus is."""
+FAST_WORD_BONUS = 0.15
+"""Fast mode adds this per extra word (up to two) to a candidate's cosine: static vectors of
+single words sit too close to a document's mean vector (Inspec validation F1@10: 31.0 -> 33.8)."""
 
 
 class PhraseCache:
@@ -100,7 +103,8 @@ def _mmr(doc: np.ndarray, cands: np.ndarray, top_n: int, diversity: float) -> li
 
 
 def rank(
-    doc: np.ndarray, phrases: list[str], vectors: np.ndarray, config: Config
+    doc: np.ndarray, phrases: list[str], vectors: np.ndarray, config: Config,
+    *, bonus: np.ndarray | None = None,
 ) -> list[tuple[str, float]]:
     """KeyBERT's ranking of one document's candidates: cosine to the document, best first
     (ties by phrase), or maximal marginal relevance with ``config.use_mmr``.
@@ -114,7 +118,8 @@ def rank(
     if config.use_mmr:
         picked = _mmr(doc, vectors, config.top_n, config.diversity)
         return [(phrases[i], round(float(vectors[i] @ doc), 4)) for i in picked]
-    scores = [round(float(s), 4) for s in vectors @ doc]
+    raw = vectors @ doc if bonus is None else vectors @ doc + bonus
+    scores = [round(float(s), 4) for s in raw]
     order = sorted(range(len(phrases)), key=lambda i: (-scores[i], phrases[i]))
     return [(phrases[i], scores[i]) for i in order[: config.top_n]]
 
@@ -130,7 +135,12 @@ def _extract_chunk(
     rows = []
     for cands, doc in zip(candidates, doc_vectors, strict=True):
         names = [c.phrase for c in cands]
-        ranked = rank(doc, names, matrix[[index[p] for p in names]], config)
+        vectors = matrix[[index[p] for p in names]]
+        if config.fast:
+            bonus = np.array([FAST_WORD_BONUS * (min(len(p.split()), 3) - 1) for p in names])
+            ranked = rank(doc, names, vectors, config, bonus=bonus)
+        else:
+            ranked = rank(doc, names, vectors, config)
         spans = {c.phrase: c for c in cands}
         rows.append((
             tuple((spans[p].surface, s, spans[p].start, spans[p].end) for p, s in ranked),

@@ -12,12 +12,13 @@ The folder is ``--cache DIR``, else ``$KG_CACHE_DIR``, else ``$XDG_CACHE_HOME/kg
   most the chunk it was working on, never leaves a partial row.
 
 >>> import tempfile
->>> from kg.config import Config
 >>> with tempfile.TemporaryDirectory() as d:
-...     store = KeyphraseStore(Path(d), fingerprint(Config()))
-...     store.put({"abc": (((("graph", 0.5, 0, 5)),), None)})
-...     store.get(["abc", "xyz"])["abc"][0]
-(('graph', 0.5, 0, 5),)
+...     store = KeyphraseStore(Path(d), "fingerprint")
+...     store.put({"abc": ((("graph", 0.5, 0, 5),), None)})
+...     found = store.get(["abc", "xyz"])
+...     store.close()
+>>> found
+{'abc': ((('graph', 0.5, 0, 5),), None)}
 """
 
 from __future__ import annotations
