@@ -69,7 +69,8 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
         net, weight="weight", resolution=config.resolution, seed=config.seed, **bk
     )
     modularity = nx.community.modularity(net, communities, weight="weight") if net.size() else 0.0
-    pagerank = nx.pagerank(net, weight="weight", **bk) if net.size() else {n: 1 / len(net) for n in net}
+    pagerank = (nx.pagerank(net, weight="weight", **bk) if net.size()
+                else {n: 1 / len(net) for n in net})
     degree = dict(net.degree())
     if net.number_of_nodes() > config.betweenness_exact_max:
         k = config.betweenness_exact_max

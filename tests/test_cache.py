@@ -1,4 +1,4 @@
-"""The persistent extraction cache: incremental results equal from-scratch ones; writes are atomic."""
+"""The persistent extraction cache: incremental equals from-scratch; writes are atomic."""
 
 from __future__ import annotations
 
