@@ -29,8 +29,26 @@ class Analysis:
     notes: dict[str, object] = field(default_factory=dict)
 
 
-def analyse(graph: nx.Graph, *, config: Config = Config()) -> Analysis:
+def _backend_kwargs(backend: str | None) -> dict[str, str]:
+    """networkx's dispatch: ``backend="parallel"`` (nx-parallel), ``"cugraph"``, ``"graphblas"``."""
+    if not backend or backend == "networkx":
+        return {}
+    from importlib.metadata import entry_points
+
+    installed = sorted(ep.name for ep in entry_points(group="networkx.backends"))
+    if backend not in installed:
+        from kg.errors import ConfigError
+
+        raise ConfigError(f"--graph-backend {backend!r} is not installed; installed: "
+                          f"{', '.join(['networkx', *installed])}")
+    return {"backend": backend}
+
+
+def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None = None) -> Analysis:
     """Communities and centralities; deterministic for a given ``config.seed``.
+
+    ``backend`` runs Louvain, PageRank and betweenness on a networkx backend (dispatch); results
+    differ from networkx's only as much as the backend's algorithms do.
 
     >>> from kg.graph import build_graph
     >>> g = nx.Graph()
@@ -44,18 +62,22 @@ def analyse(graph: nx.Graph, *, config: Config = Config()) -> Analysis:
     if net.number_of_nodes() == 0:
         return Analysis({}, {}, {}, {}, {}, 0.0, notes)
 
+    bk = _backend_kwargs(backend)
+    if bk:
+        notes["graph_backend"] = backend
     communities = nx.community.louvain_communities(
-        net, weight="weight", resolution=config.resolution, seed=config.seed
+        net, weight="weight", resolution=config.resolution, seed=config.seed, **bk
     )
     modularity = nx.community.modularity(net, communities, weight="weight") if net.size() else 0.0
-    pagerank = nx.pagerank(net, weight="weight") if net.size() else {n: 1 / len(net) for n in net}
+    pagerank = (nx.pagerank(net, weight="weight", **bk) if net.size()
+                else {n: 1 / len(net) for n in net})
     degree = dict(net.degree())
     if net.number_of_nodes() > config.betweenness_exact_max:
         k = config.betweenness_exact_max
-        betweenness = nx.betweenness_centrality(net, k=k, seed=config.seed)
+        betweenness = nx.betweenness_centrality(net, k=k, seed=config.seed, **bk)
         notes["betweenness"] = f"approximate: sampled from {k} pivot nodes (seed {config.seed})"
     else:
-        betweenness = nx.betweenness_centrality(net)
+        betweenness = nx.betweenness_centrality(net, **bk)
         notes["betweenness"] = "exact"
 
     papers = {n: sum(1 for nb in graph[n] if graph.nodes[nb]["kind"] == PAPER) for n in net}

@@ -122,8 +122,13 @@ def make_graph(
     embedder: Embedder | None = None,
     progress: bool = True,
     base: str = DEFAULT_BASE,
+    cache: str | os.PathLike[str] | None = None,
+    graph_backend: str | None = None,
 ) -> Build:
-    """Run every stage in memory and return the ``Build`` (nothing is written)."""
+    """Run every stage in memory and return the ``Build`` (nothing is written).
+
+    ``cache``: folder of the persistent extraction cache (see ``kg.extract.cache``).
+    """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -140,19 +145,19 @@ def make_graph(
             f"--strict: {len(ingest.rejected)} record(s) rejected, nothing written ({first})"
         )
     lap("ingest")
-    cache = embedder if isinstance(embedder, PhraseCache) else PhraseCache(
-        embedder or load_embedder(config)
+    phrases = embedder if isinstance(embedder, PhraseCache) else PhraseCache(
+        embedder or load_embedder(config, cache=cache)
     )
     lap("load_model")
-    keyphrases = extract_keyphrases(ingest.papers, config=config, embedder=cache,
-                                    progress=progress)
+    keyphrases = extract_keyphrases(ingest.papers, config=config, embedder=phrases,
+                                    progress=progress, cache=cache)
     lap("extract")
     first_link = link_concepts(ingest.papers, keyphrases, config=config.replace(min_concept_papers=1))
     surfaces = {}
     for m in first_link.mentions:
         surfaces.setdefault(m.concept_key, m.surface.lower())
     keys = sorted(surfaces)
-    vectors = cache.embed([surfaces[k] for k in keys])
+    vectors = phrases.embed([surfaces[k] for k in keys])
     concept_vectors = dict(zip(keys, vectors, strict=True))
     linked = link_concepts(
         ingest.papers,
@@ -164,7 +169,7 @@ def make_graph(
     lap("link")
     graph = build_graph(ingest.papers, linked)
     lap("graph")
-    analysis = analyse(graph, config=config)
+    analysis = analyse(graph, config=config, backend=graph_backend)
     lap("analyse")
     return Build(config, ingest, keyphrases, linked, graph, analysis, _title(inputs), base, timings,
                  concept_vectors={k: concept_vectors[k] for k in sorted(concept_vectors)
@@ -272,6 +277,8 @@ def build(
     progress: bool = True,
     base: str = DEFAULT_BASE,
     exports: Sequence[str] | None = None,
+    cache: str | os.PathLike[str] | None = None,
+    graph_backend: str | None = None,
 ) -> Build:
     """Build the knowledge graph of ``inputs`` into the folder ``out``.
 
@@ -282,6 +289,7 @@ def build(
     for name in exports:
         writer(name)
     with output_folder(out) as folder:
-        built = make_graph(inputs, config=config, progress=progress, base=base)
+        built = make_graph(inputs, config=config, progress=progress, base=base, cache=cache,
+                           graph_backend=graph_backend)
         write_exports(built, folder, exports=exports)
     return built

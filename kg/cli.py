@@ -37,6 +37,18 @@ def _add_extract_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--fast", action="store_true", help="static embeddings: much faster")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="persistent extraction cache (default: $KG_CACHE_DIR or ~/.cache/kg)")
+    p.add_argument("--no-cache", action="store_true", dest="no_cache",
+                   help="do not read or store extraction results (derived models still cached)")
+
+
+def _cache_from(args: argparse.Namespace) -> Path | None:
+    from kg.extract.cache import cache_dir
+
+    if getattr(args, "no_cache", False):
+        return None
+    return cache_dir(getattr(args, "cache", None))
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -44,7 +56,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     config = _config_from(args)
     exports = args.exports.split(",") if args.exports else None
-    built = build(args.inputs, args.out, config=config, progress=not args.quiet, exports=exports)
+    built = build(args.inputs, args.out, config=config, progress=not args.quiet, exports=exports,
+                  cache=_cache_from(args), graph_backend=args.graph_backend)
     counts = built.manifest()["counts"]
     for r in built.ingest.rejected[:5]:
         print(f"kg: rejected {r.file} {r.locator}: {r.reason}", file=sys.stderr)
@@ -65,7 +78,8 @@ def cmd_keyphrases(args: argparse.Namespace) -> int:
 
     config = _config_from(args)
     result = read_records([args.input])
-    found = extract_keyphrases(result.papers, config=config, progress=not args.quiet)
+    found = extract_keyphrases(result.papers, config=config, progress=not args.quiet,
+                               cache=_cache_from(args), graph_backend=args.graph_backend)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     try:
         for paper, pk in zip(result.papers, found, strict=True):
@@ -175,6 +189,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=int)
     b.add_argument("--resolution", type=float, help="Louvain resolution (more clusters above 1)")
     b.add_argument("--min-concept-papers", type=int, dest="min_concept_papers")
+    b.add_argument("--graph-backend", dest="graph_backend",
+                   help="networkx backend for the analytics (e.g. parallel, cugraph, graphblas)")
     b.add_argument("--strict", action="store_true", help="fail if any record is rejected")
     b.add_argument("--vocab", type=Path,
                    help="SKOS vocabulary (Turtle): its labels force merges and preferred labels")

@@ -63,6 +63,7 @@ def _nlp() -> Any:
 def _units(doc: Any) -> list[tuple[int, int, str, str]]:
     """Tokens with hyphenated compounds joined: (start_char, end_char, tag, lower_text)."""
     units: list[tuple[int, int, str, str]] = []
+    doc_text = doc.text  # Doc.text joins every token on each access: read it once
     i = 0
     n = len(doc)
     while i < n:
@@ -81,7 +82,7 @@ def _units(doc: Any) -> list[tuple[int, int, str, str]]:
             tag = doc[j].tag_ if doc[j].tag_ in HEAD_TAGS else "JJ"
         if j > i and tag not in HEAD_TAGS:
             tag = "JJ"
-        text = doc.text[start:end]
+        text = doc_text[start:end]
         units.append((start, end, tag, text.lower()))
         i = j + 1
     return units
@@ -134,8 +135,9 @@ def noun_phrases(
     out: list[list[Candidate]] = []
     for doc in nlp.pipe(texts, batch_size=batch_size):
         seen: dict[str, list[Any]] = {}
+        doc_text = doc.text
         for start, end, position in _phrases(doc, max_words):
-            surface = doc.text[start:end]
+            surface = doc_text[start:end]
             key = " ".join(surface.lower().split())
             if (len(key) < 2 or not any(ch.isalpha() for ch in key)
                     or all(w in GENERIC for w in key.split())):

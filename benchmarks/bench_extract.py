@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Extraction speed against vanilla KeyBERT, measured in the same run, plus Inspec F1@10.
+
+Runs, one after the other, on the same N arXiv abstracts (default: the first 500 of the 5k
+corpus), each as a whole process timed from the outside (imports and model loading included):
+vanilla KeyBERT (/work/shared/tools/baseline_keybert.py or --baseline), then
+``python -m kg.cli keyphrases --no-cache`` in default and in fast mode. Then ``kg eval`` on
+Inspec test for each mode. Prints one JSON object per line.
+
+usage: python benchmarks/bench_extract.py [--n 500] [--modes default,fast] [--skip-baseline]
+Derived models (ONNX, model2vec) are made once beforehand (a warm-up run) so that the timed
+runs measure extraction, not the one-off export/distillation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+TOOLS = ROOT.parent / "shared" / "tools"
+
+
+def timed(cmd: list[str]) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode:
+        sys.exit(f"bench: {' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
+        "peak_rss_mb": round(after.ru_maxrss / 1024),
+        "stdout": proc.stdout,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--corpus", type=Path, default=DATA / "arxiv-cs-lg-5k.jsonl")
+    ap.add_argument("--baseline", type=Path, default=TOOLS / "baseline_keybert.py")
+    ap.add_argument("--modes", default="default,fast")
+    ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--skip-inspec", action="store_true")
+    args = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    tmp = Path(tempfile.mkdtemp(prefix="kg-bench-"))
+    sample = tmp / f"arxiv-{args.n}.jsonl"
+    with args.corpus.open(encoding="utf-8") as src:
+        sample.write_text("".join(next(src) for _ in range(args.n)), encoding="utf-8")
+    modes = [m for m in args.modes.split(",") if m]
+    flags = {"default": [], "fast": ["--fast"]}
+    py = sys.executable
+    for mode in modes:  # warm-up: derived models made once, outside the timings
+        timed([py, "-m", "kg.cli", "keyphrases", str(sample), "--no-cache", "--quiet",
+               "--out", str(tmp / "warm.jsonl"), *flags[mode]])
+    info = {"machine": f"{os.cpu_count()} CPUs", "n": args.n, "corpus": args.corpus.name,
+            "date": time.strftime("%Y-%m-%d %H:%M"), "load_avg": os.getloadavg()}
+    print(json.dumps({"run": info}))
+    base = None
+    if not args.skip_baseline:
+        base = timed([py, str(args.baseline), str(sample), str(tmp / "vanilla.jsonl")])
+        base.pop("stdout")
+        print(json.dumps({"vanilla_keybert": base}))
+    for mode in modes:
+        r = timed([py, "-m", "kg.cli", "keyphrases", str(sample), "--no-cache", "--quiet",
+                   "--out", str(tmp / f"{mode}.jsonl"), *flags[mode]])
+        r.pop("stdout")
+        if base:
+            r["ratio_wall"] = round(base["wall_s"] / r["wall_s"], 1)
+            r["ratio_cpu"] = round(base["cpu_s"] / r["cpu_s"], 1)
+        print(json.dumps({mode: r}))
+    print(json.dumps({"load_avg_after": os.getloadavg()}))
+    if args.skip_inspec:
+        return
+    for mode in modes:
+        r = timed([py, "-m", "kg.cli", "eval", str(DATA / "keyphrase" / "inspec_test.jsonl"),
+                   "--quiet", *flags[mode]])
+        print(json.dumps({f"inspec_test_{mode}": json.loads(r["stdout"].strip().splitlines()[-1])}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Fast-mode candidates: noun-phrase-like chunks found without a tagger.
+
+Text is split into words; stop words, punctuation and words that can only be verbs, adverbs or
+function words end a chunk. Word classes come from lemminflect's English lexicon (its lookup
+table, read directly: no spaCy). A chunk is trimmed to start on a word that can open a keyphrase
+and to end on a word that can be a noun (unknown words - acronyms, coinages - count as nouns),
+then cut to its last ``max_words`` words, like the tagger-based candidates of ``candidates.py``.
+
+>>> [c.phrase for c in fast_candidates(["We study zeroth-order optimization of LLMs."])[0]]
+['zeroth-order optimization', 'llms']
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from kg.extract.candidates import BAD_FIRST, Candidate
+
+NOUN, ADJ, PART, STOP = 1, 2, 4, 8
+
+STOP_WORDS = frozenset(
+    """a about above across after afterwards again against all almost alone along already also
+    although always am among amongst an and another any anyhow anyone anything anyway
+    anywhere are around as at be became because become becomes becoming been before
+    beforehand behind being below beside besides between beyond both but by can cannot could
+    did do does doing done down due during each eg either else elsewhere enough etc even
+    ever every everyone everything everywhere except few for former formerly from further
+    had has have having he hence her here hereafter hereby herein hereupon hers herself him
+    himself his how however i ie if in indeed into is it its itself just least less like
+    made make makes making many may me meanwhile might mine more moreover most mostly much
+    must my myself namely neither never nevertheless next no nobody none noone nor not
+    nothing now nowhere of off often on once one only onto or other others otherwise our
+    ours ourselves out over own per perhaps please rather re same seem seemed seeming seems
+    several she should since so some somehow someone something sometime sometimes somewhere
+    still such than that the their theirs them themselves then thence there thereafter
+    thereby therefore therein thereupon these they this those though through throughout thru
+    thus to together too toward towards under until up upon us use used uses using very via
+    was we well were what whatever when whence whenever where whereafter whereas whereby
+    wherein whereupon wherever whether which while whither who whoever whole whom whose why
+    will with within without would yet you your yours yourself yourselves also able across
+    around via versus vs""".split()  # noqa: SIM905
+)
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*(?:[-–][A-Za-z0-9][A-Za-z0-9'’]*)*|\S")
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, int]:
+    """Lower-cased word -> bit set of the classes it can have (NOUN, ADJ, PART, STOP).
+
+    Derived from lemminflect's table once, then read from the cache folder (a JSON file).
+    """
+    import json
+    import os
+    import tempfile
+    from importlib import metadata
+
+    from kg.extract.cache import cache_dir
+
+    path = cache_dir() / f"lexicon-lemminflect-{metadata.version('lemminflect')}-v1.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    table = _derive_lexicon()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".lexicon-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(table, f, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache only costs speed
+    return table
+
+
+def _derive_lexicon() -> dict[str, int]:
+    classes: dict[str, int] = {}
+    table = resources.files("lemminflect") / "resources" / "lemma_lu.csv.gz"
+    with table.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
+        for word, upos, _ in csv.reader(text):
+            word = word.lower()
+            bits = classes.get(word, 0)
+            if upos in ("noun", "propn"):
+                bits |= NOUN
+            elif upos == "adj":
+                bits |= ADJ
+            elif upos == "verb" and word.endswith(("ed", "ing", "en", "wn", "lt")):
+                bits |= PART
+            elif upos in ("verb", "aux", "adv"):
+                bits |= STOP if not bits else 0
+            classes[word] = bits
+    for word in STOP_WORDS:
+        classes[word] = STOP
+    # Verbs-only and adverb-only words end a chunk; words that are also nouns/adjectives stay.
+    table = {w: (STOP if b & STOP and not b & (NOUN | ADJ) else b & ~STOP)
+             for w, b in classes.items()}
+    return {w: b for w, b in table.items() if b != NOUN}  # unknown words count as nouns
+
+
+def _word_class(word: str, lex: dict[str, int]) -> int:
+    lower = word.lower()
+    if lower in lex:
+        return lex[lower]
+    if "-" in lower or "–" in lower:
+        last = re.split("[-–]", lower)[-1]
+        bits = lex.get(last, NOUN)
+        return bits if bits & (NOUN | ADJ) else ADJ  # "transformer-based", "fine-tuned"
+    if lower.endswith("ly"):
+        return STOP
+    return NOUN  # unknown: acronyms, names, coinages
+
+
+def fast_candidates(texts: Sequence[str], *, max_words: int = 4) -> list[list[Candidate]]:
+    """One list of candidates per text, in order of first occurrence (no tagger)."""
+    lex = lexicon()
+    out: list[list[Candidate]] = []
+    for text in texts:
+        tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        seen: dict[str, list[Any]] = {}
+        i, n = 0, len(tokens)
+        while i < n:
+            j = i
+            while j < n and tokens[j][2][0].isalnum() and _word_class(tokens[j][2], lex) & (
+                NOUN | ADJ | PART
+            ):
+                j += 1
+            if j == i:
+                i += 1
+                continue
+            first, last = i, j - 1
+            while first <= last and (
+                tokens[first][2].lower() in BAD_FIRST
+                or not _word_class(tokens[first][2], lex) & (NOUN | ADJ)
+            ):
+                first += 1
+            while last >= first and not _word_class(tokens[last][2], lex) & NOUN:
+                last -= 1
+            if first <= last:
+                first = max(first, last - max_words + 1)
+                start, end = tokens[first][0], tokens[last][1]
+                surface = text[start:end]
+                key = " ".join(surface.lower().split())
+                if len(key) >= 2 and any(ch.isalpha() for ch in key):
+                    if key in seen:
+                        seen[key][4] += 1
+                    else:
+                        seen[key] = [key, surface, start, end, 1, first]
+            i = j
+        out.append([Candidate(*row) for row in seen.values()])
+    return out
