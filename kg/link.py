@@ -209,12 +209,15 @@ def _display(surface: str, position_capital: bool) -> str:
     last = out[-1]
     if last.isupper():  # "DARTS" is a name, not a plural
         return " ".join(out)
-    lowered = last.lower()
+    # The plural is that of the last hyphen piece, as in ``concept_key`` ("Atlas-S" stays).
+    head, sep, piece = last.rpartition("-")
+    lowered = piece.lower()
     stem = singular(lowered)
     if stem != lowered and lowered.startswith(stem):
-        out[-1] = last[: len(stem)]  # keep the writer's capitals: "GFlowNets" -> "GFlowNet"
+        piece = piece[: len(stem)]  # keep the writer's capitals: "GFlowNets" -> "GFlowNet"
     elif stem != lowered:
-        out[-1] = stem
+        piece = stem
+    out[-1] = head + sep + piece
     return " ".join(out)
 
 

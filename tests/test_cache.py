@@ -37,9 +37,11 @@ def test_incremental_extraction_equals_from_scratch(tmp_path, arxiv_slice, embed
 
 
 def test_options_that_change_results_change_the_key():
-    assert fingerprint(Config()) != fingerprint(Config(top_n=5))
+    assert fingerprint(Config()) != fingerprint(Config(max_words=3))
     assert fingerprint(Config()) != fingerprint(Config(fast=True))
     assert fingerprint(Config()) == fingerprint(Config(batch_size=8, device="cpu"))
+    # ranking options apply to the cached candidates at every build: same rows
+    assert fingerprint(Config()) == fingerprint(Config(top_n=5, use_mmr=True))
 
 
 class _Interrupted(dict):
