@@ -92,7 +92,8 @@ def test_every_paper_and_record_is_accounted_for(demo_build):
 
 def test_rdf_describes_papers_and_concepts_with_standard_terms(rdf, demo_build):
     built, _ = demo_build
-    n_papers = len(list(rdf.subjects(predicate=__import__("rdflib").RDF.type, object=__import__("rdflib").URIRef(
+    rdflib = __import__("rdflib")
+    n_papers = len(list(rdf.subjects(predicate=rdflib.RDF.type, object=rdflib.URIRef(
         "https://schema.org/ScholarlyArticle"))))
     assert n_papers == len(built.papers)
     ask = rdf.query(PREFIXES + """ASK { ?c a skos:Concept ; skos:inScheme ?s ; kg:pagerank ?pr ;
