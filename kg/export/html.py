@@ -36,7 +36,7 @@ TEMPLATE = Path(__file__).with_name("templates") / "graph.html"
 HEADLINES_PER_CLUSTER = 2
 HEADLINES = 40
 """Concept labels shown at the default zoom: the top concepts of each cluster, at most this many."""
-COOCCURS_PER_CONCEPT = 12
+COOCCURS_PER_CONCEPT = 6
 """A cut view keeps each concept's strongest co-occurrence links, this many."""
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
 
@@ -189,12 +189,16 @@ def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
     headline.update(ranked[: max(0, HEADLINES - len(headline))])
     top_pr = a.pagerank.get(ranked[0], 1.0) if ranked else 1.0
 
+    # a cut view keeps the layout's shape but is drawn as densely as a whole one would be:
+    # positions shrink by sqrt(view / whole), so nodes and labels keep their size on screen
+    shrink = (len(view.nodes) / graph.number_of_nodes()) ** 0.5 if view.cut else 1.0
     nodes = []
     for node in view.nodes:
         look = looks[node]
         kind = graph.nodes[node]["kind"]
         item: dict[str, Any] = {
-            "id": node, "kind": kind, "x": look.x, "y": look.y, "size": look.size,
+            "id": node, "kind": kind, "x": round(look.x * shrink, 2),
+            "y": round(look.y * shrink, 2), "size": look.size,
             "color": look.color, "cluster": look.cluster, "degree": graph.degree(node),
         }
         if kind == CONCEPT:
