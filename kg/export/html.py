@@ -36,7 +36,7 @@ TEMPLATE = Path(__file__).with_name("templates") / "graph.html"
 HEADLINES_PER_CLUSTER = 2
 HEADLINES = 40
 """Concept labels shown at the default zoom: the top concepts of each cluster, at most this many."""
-COOCCURS_PER_CONCEPT = 12
+COOCCURS_PER_CONCEPT = 6
 """A cut view keeps each concept's strongest co-occurrence links, this many."""
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
 
@@ -189,29 +189,34 @@ def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
     headline.update(ranked[: max(0, HEADLINES - len(headline))])
     top_pr = a.pagerank.get(ranked[0], 1.0) if ranked else 1.0
 
+    # a cut view keeps the layout's shape but is drawn as densely as a whole one would be:
+    # positions shrink by sqrt(view / whole), so nodes and labels keep their size on screen
+    shrink = (len(view.nodes) / graph.number_of_nodes()) ** 0.5 if view.cut else 1.0
     nodes = []
     for node in view.nodes:
         look = looks[node]
         kind = graph.nodes[node]["kind"]
         item: dict[str, Any] = {
-            "id": node, "kind": kind, "x": look.x, "y": look.y, "size": look.size,
+            "id": node, "kind": kind, "x": round(look.x * shrink, 2),
+            "y": round(look.y * shrink, 2), "size": look.size,
             "color": look.color, "cluster": look.cluster, "degree": graph.degree(node),
         }
         if kind == CONCEPT:
             c = concepts[node]
             pr = a.pagerank.get(node, 0.0)
+            n_papers = sum(1 for nb in graph[node] if graph.nodes[nb]["kind"] == PAPER)
             # label weight: 1+ for headline labels (readable at the default zoom); below 0.6
             # the label appears only as one zooms in, the sooner the more central the concept
             item["w"] = round(1 + 0.4 * (pr / top_pr) ** 0.5 if node in headline
                               else 0.15 + 0.45 * (pr / top_pr) ** 0.5, 3)
             item["label"] = c.pref_label
-            item["title"] = (f"{c.pref_label}\nconcept · {sum(1 for _ in _papers_of(graph, node))}"
-                             f" papers · cluster {look.cluster}")
+            item["title"] = (f"{c.pref_label}\nconcept · {n_papers} paper"
+                             f"{'' if n_papers == 1 else 's'} · {graph.degree(node)} links")
             item["d"] = {
                 "alt": list(c.alt_labels), "acronym": c.acronym or "",
                 "broader": [[f"concept:{b}" if f"concept:{b}" in in_view else "",
                              label.get(f"concept:{b}", b)] for b in c.broader],
-                "papers": sum(1 for _ in _papers_of(graph, node)),
+                "papers": n_papers,
                 "pagerank": round(pr, 6),
                 "betweenness": round(a.betweenness.get(node, 0.0), 6),
             }
@@ -258,10 +263,6 @@ def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
                  "max_nodes": limit, "total": totals},
         "clusters": clusters, "nodes": nodes, "edges": edges, "mentions": mentions,
     }
-
-
-def _papers_of(graph: nx.Graph, concept: str) -> Any:
-    return (nb for nb in graph[concept] if graph.nodes[nb]["kind"] == PAPER)
 
 
 def render_html(data: dict[str, Any]) -> str:
