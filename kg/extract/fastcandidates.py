@@ -47,6 +47,9 @@ STOP_WORDS = frozenset(
     around via versus vs""".split()  # noqa: SIM905
 )
 
+SUBJECTS = frozenset("we i you they to".split())
+"""After these a noun-or-verb word is a verb: "we study ...", "to address ..."."""
+
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*(?:[-–][A-Za-z0-9][A-Za-z0-9'’]*)*|\S")
 
 
@@ -138,6 +141,7 @@ def fast_candidates(texts: Sequence[str], *, max_words: int = 4) -> list[list[Ca
             while first <= last and (
                 tokens[first][2].lower() in BAD_FIRST
                 or not _word_class(tokens[first][2], lex) & (NOUN | ADJ)
+                or (first == i and i > 0 and tokens[i - 1][2].lower() in SUBJECTS)
             ):
                 first += 1
             while last >= first and not _word_class(tokens[last][2], lex) & NOUN:
