@@ -249,7 +249,8 @@ class LoadedBuild:
         if result.type in ("CONSTRUCT", "DESCRIBE"):
             return result.graph
         names = [str(v) for v in result.vars or []]
-        rows = [[None if v is None else _python(v) for v in row] for row in result]
+        rows = [[None if v is None else _python(v) for v in row]
+                for row in result if isinstance(row, tuple)]
         return pd.DataFrame(rows, columns=names)
 
     @property
