@@ -249,7 +249,8 @@ class LoadedBuild:
         if result.type in ("CONSTRUCT", "DESCRIBE"):
             return result.graph
         names = [str(v) for v in result.vars or []]
-        rows = [[None if v is None else _python(v) for v in row] for row in result]
+        rows = [[None if v is None else _python(v) for v in row]
+                for row in result if isinstance(row, tuple)]
         return pd.DataFrame(rows, columns=names)
 
     @property
@@ -266,6 +267,7 @@ class LoadedBuild:
         """
         import html as html_lib
         import os
+        import warnings
 
         from IPython.display import HTML, IFrame
 
@@ -274,8 +276,10 @@ class LoadedBuild:
             embed = path.stat().st_size < 8_000_000
         if embed:
             page = html_lib.escape(path.read_text(encoding="utf-8"), quote=True)
-            return HTML(f'<iframe srcdoc="{page}" width="100%" height="{height}" '
-                        f'style="border:1px solid #ddd"></iframe>')
+            with warnings.catch_warnings():  # IPython suggests IFrame, which cannot embed
+                warnings.simplefilter("ignore", UserWarning)
+                return HTML(f'<iframe srcdoc="{page}" width="100%" height="{height}" '
+                            f'style="border:1px solid #ddd"></iframe>')
         return IFrame(os.path.relpath(path, Path.cwd()), width="100%", height=height)
 
 
