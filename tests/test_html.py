@@ -162,7 +162,16 @@ def test_click_highlights_the_neighbourhood(browser, demo_build):
     built, out = demo_build
     o = open_page(browser, out / "graph.html")
     data = page_data(out / "graph.html")
-    concept = max((n for n in data["nodes"] if n["kind"] == "concept"), key=lambda n: n["size"])
+    positions = o.js("window.kgNetwork.getPositions()")
+    size = {n["id"]: n["size"] for n in data["nodes"]}
+
+    def clear(node):  # no other node drawn over it: a click there can only hit this node
+        x, y = positions[node["id"]]["x"], positions[node["id"]]["y"]
+        return all((x - p["x"]) ** 2 + (y - p["y"]) ** 2 > (node["size"] + size[k]) ** 2
+                   for k, p in positions.items() if k != node["id"])
+
+    concept = next(n for n in sorted((n for n in data["nodes"] if n["kind"] == "concept"),
+                                     key=lambda n: (-n["size"], n["id"])) if clear(n))
     dom = o.js("(id) => window.kgNetwork.canvasToDOM(window.kgNetwork.getPosition(id))",
                concept["id"])
     box = o.page.locator("#graph").bounding_box()

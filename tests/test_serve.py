@@ -185,3 +185,15 @@ def test_negotiation_picks_the_first_acceptable_type():
         negotiate("SELECT", "text/turtle")
     with pytest.raises(NotAcceptable):
         negotiate("CONSTRUCT", None, "csv")
+
+
+def test_concurrent_valid_and_invalid_queries_keep_the_server_up(server):
+    """A small, bounded load: every request gets its expected answer, none is dropped."""
+    from benchmarks.load_serve import MIX, ask, load
+
+    _, url, _ = server
+    report = load(url, requests=60, clients=6, seconds=120, slow_every=20)
+    assert report["requests"] == 60
+    assert report["connection_errors"] == 0
+    assert report["unexpected"] == 0, report["unexpected_examples"]
+    assert ask(url, MIX[0][1], timeout=30)[0] == 200
