@@ -74,7 +74,7 @@ def cmd_keyphrases(args: argparse.Namespace) -> int:
     config = _config_from(args)
     result = read_records([args.input])
     found = extract_keyphrases(result.papers, config=config, progress=not args.quiet,
-                               cache=_cache_from(args), graph_backend=args.graph_backend)
+                               cache=_cache_from(args))
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     try:
         for paper, pk in zip(result.papers, found, strict=True):
