@@ -30,8 +30,18 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="kg-bench-build-")) / "out"
-    cmd = [sys.executable, "-m", "kg.cli", "build", str(args.input.resolve()), "--out", str(out),
-           "--quiet", "--exports", args.exports]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kg.cli",
+        "build",
+        str(args.input.resolve()),
+        "--out",
+        str(out),
+        "--quiet",
+        "--exports",
+        args.exports,
+    ]
     cmd += ["--fast"] if args.fast else []
     cmd += ["--cache", str(args.cache)] if args.cache else ["--no-cache"]
     start = time.perf_counter()
@@ -41,16 +51,21 @@ def main() -> None:
     if proc.returncode:
         sys.exit(f"bench: build failed:\n{proc.stderr[-3000:]}")
     manifest = json.loads((out / "build.json").read_text(encoding="utf-8"))
-    print(json.dumps({
-        "command": " ".join(cmd[1:]),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end",
-        "wall_s": round(wall, 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024),
-        "counts": manifest["counts"],
-        "timings": manifest["timings"],
-    }))
+    print(
+        json.dumps(
+            {
+                "command": " ".join(cmd[1:]),
+                "date": time.strftime("%Y-%m-%d %H:%M"),
+                "machine": f"{os.cpu_count()} CPUs, load average "
+                f"{os.getloadavg()[0]:.1f} at the end",
+                "wall_s": round(wall, 1),
+                "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+                "peak_rss_mb": round(usage.ru_maxrss / 1024),
+                "counts": manifest["counts"],
+                "timings": manifest["timings"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

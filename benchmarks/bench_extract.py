@@ -66,10 +66,27 @@ def main() -> None:
     flags = {"default": [], "fast": ["--fast"]}
     py = sys.executable
     for mode in modes:  # warm-up: derived models made once, outside the timings
-        timed([py, "-m", "kg.cli", "keyphrases", str(sample), "--no-cache", "--quiet",
-               "--out", str(tmp / "warm.jsonl"), *flags[mode]])
-    info = {"machine": f"{os.cpu_count()} CPUs", "n": args.n, "corpus": args.corpus.name,
-            "date": time.strftime("%Y-%m-%d %H:%M"), "load_avg": os.getloadavg()}
+        timed(
+            [
+                py,
+                "-m",
+                "kg.cli",
+                "keyphrases",
+                str(sample),
+                "--no-cache",
+                "--quiet",
+                "--out",
+                str(tmp / "warm.jsonl"),
+                *flags[mode],
+            ]
+        )
+    info = {
+        "machine": f"{os.cpu_count()} CPUs",
+        "n": args.n,
+        "corpus": args.corpus.name,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "load_avg": os.getloadavg(),
+    }
     print(json.dumps({"run": info}))
     base = None
     if not args.skip_baseline:
@@ -77,8 +94,20 @@ def main() -> None:
         base.pop("stdout")
         print(json.dumps({"vanilla_keybert": base}))
     for mode in modes:
-        r = timed([py, "-m", "kg.cli", "keyphrases", str(sample), "--no-cache", "--quiet",
-                   "--out", str(tmp / f"{mode}.jsonl"), *flags[mode]])
+        r = timed(
+            [
+                py,
+                "-m",
+                "kg.cli",
+                "keyphrases",
+                str(sample),
+                "--no-cache",
+                "--quiet",
+                "--out",
+                str(tmp / f"{mode}.jsonl"),
+                *flags[mode],
+            ]
+        )
         r.pop("stdout")
         if base:
             r["ratio_wall"] = round(base["wall_s"] / r["wall_s"], 1)
@@ -88,8 +117,17 @@ def main() -> None:
     if args.skip_inspec:
         return
     for mode in modes:
-        r = timed([py, "-m", "kg.cli", "eval", str(DATA / "keyphrase" / "inspec_test.jsonl"),
-                   "--quiet", *flags[mode]])
+        r = timed(
+            [
+                py,
+                "-m",
+                "kg.cli",
+                "eval",
+                str(DATA / "keyphrase" / "inspec_test.jsonl"),
+                "--quiet",
+                *flags[mode],
+            ]
+        )
         print(json.dumps({f"inspec_test_{mode}": json.loads(r["stdout"].strip().splitlines()[-1])}))
 
 

@@ -33,8 +33,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def first_records(path: Path, limit: int, folder: Path) -> Path:
@@ -75,11 +81,15 @@ def measure_page(path: Path, runs: int, screenshot: Path | None) -> dict[str, fl
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             errors: list[str] = []
             page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://")
-                       else r.abort())
+            page.route(
+                "**/*",
+                lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort(),
+            )
             page.goto(path.as_uri(), timeout=120_000)
-            page.wait_for_function("window.kgTimings && window.kgTimings.ready"
-                                   " && window.kgTimings.drawn", timeout=120_000)
+            page.wait_for_function(
+                "window.kgTimings && window.kgTimings.ready && window.kgTimings.drawn",
+                timeout=120_000,
+            )
             t = page.evaluate("window.kgTimings")
             drawn.append(t["drawn"])
             ready.append(max(t["ready"], t["drawn"]))  # handlers set and graph drawn
@@ -96,7 +106,8 @@ def measure_page(path: Path, runs: int, screenshot: Path | None) -> dict[str, fl
                 page.screenshot(path=str(screenshot))
                 page.mouse.click(box["x"] + 5, box["y"] + 5)
             # a search for the most central concept, until the focused view is painted
-            focus.append(page.evaluate("""() => new Promise((done) => {
+            focus.append(
+                page.evaluate("""() => new Promise((done) => {
                 const top = window.kgNetwork.body.data.nodes.get()
                     .filter((n) => n.shape === "dot").sort((a, b) => b.size - a.size)[0];
                 const box = document.getElementById("search");
@@ -106,20 +117,27 @@ def measure_page(path: Path, runs: int, screenshot: Path | None) -> dict[str, fl
                 box.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter"}));
                 requestAnimationFrame(() => requestAnimationFrame(
                     () => done(performance.now() - t0)));
-            })"""))
-            filt.append(page.evaluate("""() => new Promise((done) => {
+            })""")
+            )
+            filt.append(
+                page.evaluate("""() => new Promise((done) => {
                 const box = document.getElementById("cluster-0");
                 const t0 = performance.now();
                 box.click();
                 requestAnimationFrame(() => requestAnimationFrame(
                     () => done(performance.now() - t0)));
-            })"""))
+            })""")
+            )
             if errors:
                 raise SystemExit(f"page errors: {errors}")
             page.close()
         browser.close()
-    return {"drawn_ms": statistics.median(drawn), "ready_ms": statistics.median(ready),
-            "search_focus_ms": statistics.median(focus), "filter_ms": statistics.median(filt)}
+    return {
+        "drawn_ms": statistics.median(drawn),
+        "ready_ms": statistics.median(ready),
+        "search_focus_ms": statistics.median(focus),
+        "filter_ms": statistics.median(filt),
+    }
 
 
 def main() -> None:
@@ -129,10 +147,14 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, help="pickle of the build: written once, then reused")
     ap.add_argument("--max-nodes", type=int, help="html_max_nodes (default: the config's)")
     ap.add_argument("--runs", type=int, default=3, help="page loads to take the median of")
-    ap.add_argument("--spring", action="store_true",
-                    help="also time networkx spring_layout of the whole graph (the old layout)")
-    ap.add_argument("--screenshot", type=Path,
-                    help="save a PNG of the page, its most central concept clicked")
+    ap.add_argument(
+        "--spring",
+        action="store_true",
+        help="also time networkx spring_layout of the whole graph (the old layout)",
+    )
+    ap.add_argument(
+        "--screenshot", type=Path, help="save a PNG of the page, its most central concept clicked"
+    )
     args = ap.parse_args()
 
     import networkx as nx
@@ -142,18 +164,26 @@ def main() -> None:
 
     built, build_s = load_build(args)
     g = built.graph
-    print(f"graph: {g.number_of_nodes()} nodes ({len(built.papers)} papers), "
-          f"{g.number_of_edges()} edges, {len(built.analysis.cluster_labels)} clusters"
-          + (f"; built in {build_s:.1f} s" if build_s is not None else " (from cache)"))
+    print(
+        f"graph: {g.number_of_nodes()} nodes ({len(built.papers)} papers), "
+        f"{g.number_of_edges()} edges, {len(built.analysis.cluster_labels)} clusters"
+        + (f"; built in {build_s:.1f} s" if build_s is not None else " (from cache)")
+    )
     t = time.perf_counter()
     layout.node_looks(built)
     print(f"layout (kg.export.layout, whole graph): {time.perf_counter() - t:.2f} s")
     if args.spring:
         t = time.perf_counter()
-        nx.spring_layout(g, seed=built.config.seed, weight="weight",
-                         k=2 / max(1, g.number_of_nodes()) ** 0.5, iterations=60)
-        print(f"spring_layout (networkx, whole graph, 60 iterations): "
-              f"{time.perf_counter() - t:.2f} s")
+        nx.spring_layout(
+            g,
+            seed=built.config.seed,
+            weight="weight",
+            k=2 / max(1, g.number_of_nodes()) ** 0.5,
+            iterations=60,
+        )
+        print(
+            f"spring_layout (networkx, whole graph, 60 iterations): {time.perf_counter() - t:.2f} s"
+        )
     t = time.perf_counter()
     data = view_data(built, max_nodes=args.max_nodes)
     view_s = time.perf_counter() - t
@@ -164,16 +194,19 @@ def main() -> None:
     page = folder / "graph.html"
     page.write_text(html, encoding="utf-8")
     v = data["view"]
-    print(f"view: {v['nodes']} of {v['total']['nodes']} nodes, {v['edges']} of "
-          f"{v['total']['edges']} edges (cut: {v['cut']}); view data {view_s:.2f} s, "
-          f"render {render_s:.2f} s")
-    print(f"graph.html: {page.stat().st_size / 1e6:.2f} MB "
-          f"(vis-network itself: ~0.69 MB of it)")
+    print(
+        f"view: {v['nodes']} of {v['total']['nodes']} nodes, {v['edges']} of "
+        f"{v['total']['edges']} edges (cut: {v['cut']}); view data {view_s:.2f} s, "
+        f"render {render_s:.2f} s"
+    )
+    print(f"graph.html: {page.stat().st_size / 1e6:.2f} MB (vis-network itself: ~0.69 MB of it)")
     m = measure_page(page, args.runs, args.screenshot)
-    print(f"chromium (median of {args.runs}): drawn {m['drawn_ms']:.0f} ms, "
-          f"interactive {m['ready_ms']:.0f} ms after navigation; "
-          f"search -> focused {m['search_focus_ms']:.0f} ms; "
-          f"cluster filter {m['filter_ms']:.0f} ms")
+    print(
+        f"chromium (median of {args.runs}): drawn {m['drawn_ms']:.0f} ms, "
+        f"interactive {m['ready_ms']:.0f} ms after navigation; "
+        f"search -> focused {m['search_focus_ms']:.0f} ms; "
+        f"cluster filter {m['filter_ms']:.0f} ms"
+    )
     if args.screenshot:
         print(f"screenshot: {args.screenshot}")
 

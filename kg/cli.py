@@ -15,8 +15,15 @@ from kg.errors import KGError
 
 def _config_from(args: argparse.Namespace) -> Config:
     overrides: dict[str, Any] = {}
-    for name in ("top_n", "model", "device", "seed", "resolution", "min_concept_papers",
-                 "html_max_nodes"):
+    for name in (
+        "top_n",
+        "model",
+        "device",
+        "seed",
+        "resolution",
+        "min_concept_papers",
+        "html_max_nodes",
+    ):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -33,14 +40,24 @@ def _config_from(args: argparse.Namespace) -> Config:
 def _add_extract_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="TOML file with options (a [kg] table)")
     p.add_argument("--top-n", type=int, dest="top_n", help="keyphrases per paper (default 10)")
-    p.add_argument("--model", help="sentence-transformers model (default: packaged all-MiniLM-L6-v2)")
+    p.add_argument(
+        "--model", help="sentence-transformers model (default: packaged all-MiniLM-L6-v2)"
+    )
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--fast", action="store_true", help="static embeddings: much faster")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--cache", type=Path, metavar="DIR",
-                   help="persistent extraction cache (default: $KG_CACHE_DIR or ~/.cache/kg)")
-    p.add_argument("--no-cache", action="store_true", dest="no_cache",
-                   help="do not read or store extraction results (derived models still cached)")
+    p.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="persistent extraction cache (default: $KG_CACHE_DIR or ~/.cache/kg)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        dest="no_cache",
+        help="do not read or store extraction results (derived models still cached)",
+    )
 
 
 def _cache_from(args: argparse.Namespace) -> Path | None:
@@ -56,14 +73,24 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     config = _config_from(args)
     exports = args.exports.split(",") if args.exports else None
-    built = build(args.inputs, args.out, config=config, progress=not args.quiet, exports=exports,
-                  cache=_cache_from(args), graph_backend=args.graph_backend)
+    built = build(
+        args.inputs,
+        args.out,
+        config=config,
+        progress=not args.quiet,
+        exports=exports,
+        cache=_cache_from(args),
+        graph_backend=args.graph_backend,
+    )
     counts = built.manifest()["counts"]
     for r in built.ingest.rejected[:5]:
         print(f"kg: rejected {r.file} {r.locator}: {r.reason}", file=sys.stderr)
     if counts["rejected"] > 5:
-        print(f"kg: ... and {counts['rejected'] - 5} more rejected records, listed in "
-              f"{args.out}/build.json", file=sys.stderr)
+        print(
+            f"kg: ... and {counts['rejected'] - 5} more rejected records, listed in "
+            f"{args.out}/build.json",
+            file=sys.stderr,
+        )
     print(
         f"{counts['records']} records: {counts['papers']} papers, {counts['merged']} merged, "
         f"{counts['rejected']} rejected; {counts['concepts']} concepts, "
@@ -78,8 +105,9 @@ def cmd_keyphrases(args: argparse.Namespace) -> int:
 
     config = _config_from(args)
     result = read_records([args.input])
-    found = extract_keyphrases(result.papers, config=config, progress=not args.quiet,
-                               cache=_cache_from(args))
+    found = extract_keyphrases(
+        result.papers, config=config, progress=not args.quiet, cache=_cache_from(args)
+    )
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     try:
         for paper, pk in zip(result.papers, found, strict=True):
@@ -112,8 +140,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if line.strip():
             obj = json.loads(line)
             gold[str(obj["id"])] = obj.get("keyphrases") or []
-    predicted = {p.record_id: [k.text for k in pk.keyphrases]
-                 for p, pk in zip(result.papers, found, strict=True)}
+    predicted = {
+        p.record_id: [k.text for k in pk.keyphrases]
+        for p, pk in zip(result.papers, found, strict=True)
+    }
     report = score({k: v for k, v in gold.items() if k in predicted}, predicted)
     report["docs_per_s"] = round(len(result.papers) / seconds, 2)
     print(json.dumps(report))
@@ -127,8 +157,9 @@ def cmd_concepts(args: argparse.Namespace) -> int:
     name = "merges.csv" if args.merges else "concepts.csv"
     path = Path(args.build) / name
     if not path.is_file():
-        raise KGError(f"{path}: not found; is {args.build} a kg build folder made with the "
-                      f"tables export?")
+        raise KGError(
+            f"{path}: not found; is {args.build} a kg build folder made with the tables export?"
+        )
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     if args.merges:
@@ -170,8 +201,14 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from kg.serve import serve
 
-    serve(args.graph, host=args.host, port=args.port, store=args.store, timeout=args.timeout,
-          workers=args.workers)
+    serve(
+        args.graph,
+        host=args.host,
+        port=args.port,
+        store=args.store,
+        timeout=args.timeout,
+        workers=args.workers,
+    )
     return 0
 
 
@@ -180,20 +217,38 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="build the knowledge graph of paper listings")
-    b.add_argument("inputs", nargs="+", type=Path, help="listing files (txt, jsonl, json, csv, tsv, bib; .gz ok)")
+    b.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        help="listing files (txt, jsonl, json, csv, tsv, bib; .gz ok)",
+    )
     b.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
-    b.add_argument("--exports", help="comma-separated: rdf,html,graphml,tables,gexf,vosviewer,"
-                   "cytoscape,analytics (default all)")
-    b.add_argument("--html-max-nodes", type=int, dest="html_max_nodes",
-                   help="graph.html draws the most central N nodes (default 2000; 0: all)")
+    b.add_argument(
+        "--exports",
+        help="comma-separated: rdf,html,graphml,tables,gexf,vosviewer,"
+        "cytoscape,analytics (default all)",
+    )
+    b.add_argument(
+        "--html-max-nodes",
+        type=int,
+        dest="html_max_nodes",
+        help="graph.html draws the most central N nodes (default 2000; 0: all)",
+    )
     b.add_argument("--seed", type=int)
     b.add_argument("--resolution", type=float, help="Louvain resolution (more clusters above 1)")
     b.add_argument("--min-concept-papers", type=int, dest="min_concept_papers")
-    b.add_argument("--graph-backend", dest="graph_backend",
-                   help="networkx backend for the analytics (e.g. parallel, cugraph, graphblas)")
+    b.add_argument(
+        "--graph-backend",
+        dest="graph_backend",
+        help="networkx backend for the analytics (e.g. parallel, cugraph, graphblas)",
+    )
     b.add_argument("--strict", action="store_true", help="fail if any record is rejected")
-    b.add_argument("--vocab", type=Path,
-                   help="SKOS vocabulary (Turtle): its labels force merges and preferred labels")
+    b.add_argument(
+        "--vocab",
+        type=Path,
+        help="SKOS vocabulary (Turtle): its labels force merges and preferred labels",
+    )
     _add_extract_options(b)
     b.set_defaults(func=cmd_build)
 
@@ -217,12 +272,18 @@ def parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("query", help="run SPARQL on a build's graph")
     q.add_argument("graph", type=Path, nargs="?", help="graph.nt, graph.ttl or a build folder")
-    q.add_argument("query", nargs="?",
-                   help="SPARQL text, a .rq file, or a library query name (see --list)")
-    q.add_argument("--param", action="append", metavar="NAME=VALUE",
-                   help="bind ?NAME to a literal (numbers typed), or to an IRI written <...>")
-    q.add_argument("--format", default="table",
-                   choices=["table", "csv", "json", "xml", "turtle", "nt"])
+    q.add_argument(
+        "query", nargs="?", help="SPARQL text, a .rq file, or a library query name (see --list)"
+    )
+    q.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="bind ?NAME to a literal (numbers typed), or to an IRI written <...>",
+    )
+    q.add_argument(
+        "--format", default="table", choices=["table", "csv", "json", "xml", "turtle", "nt"]
+    )
     q.add_argument("--store", default="oxigraph", choices=["oxigraph", "rdflib"])
     q.add_argument("--list", action="store_true", help="list the library queries")
     q.set_defaults(func=cmd_query)
@@ -232,10 +293,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=7878)
     s.add_argument("--store", default="oxigraph", choices=["oxigraph", "rdflib"])
-    s.add_argument("--timeout", type=float, default=30.0,
-                   help="seconds a query may run before it is stopped (default 30)")
-    s.add_argument("--workers", type=int, default=2,
-                   help="queries answered at the same time (one process each; default 2)")
+    s.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds a query may run before it is stopped (default 30)",
+    )
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="queries answered at the same time (one process each; default 2)",
+    )
     s.set_defaults(func=cmd_serve)
     return ap
 

@@ -72,14 +72,17 @@ class Config:
         _check_range("min_concept_papers", self.min_concept_papers, 1, 1_000_000)
         _check_range("betweenness_exact_max", self.betweenness_exact_max, 10, 10_000_000)
         if self.html_max_nodes != 0 and not 50 <= self.html_max_nodes <= 10_000_000:
-            raise ConfigError("html_max_nodes must be 0 (every node) or between 50 and "
-                              f"10000000, got {self.html_max_nodes}")
+            raise ConfigError(
+                "html_max_nodes must be 0 (every node) or between 50 and "
+                f"10000000, got {self.html_max_nodes}"
+            )
         for name in ("position_weight", "corpus_weight"):
             if not 0.0 <= getattr(self, name) <= 10.0:
                 raise ConfigError(f"{name} must be between 0 and 10, got {getattr(self, name)}")
         if not 0.5 <= self.merge_similarity <= 1.0:
-            raise ConfigError(f"merge_similarity must be between 0.5 and 1, got "
-                              f"{self.merge_similarity}")
+            raise ConfigError(
+                f"merge_similarity must be between 0.5 and 1, got {self.merge_similarity}"
+            )
         if not 0.0 <= self.diversity <= 1.0:
             raise ConfigError(f"diversity must be between 0 and 1, got {self.diversity}")
         if not 0.0 < self.resolution <= 100.0:
@@ -90,8 +93,11 @@ class Config:
     def describe(self) -> str:
         """The options that differ from the defaults, e.g. ``top_n=5, fast=True``."""
         default = Config()
-        changed = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
-                   if getattr(self, f.name) != getattr(default, f.name)]
+        changed = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(default, f.name)
+        ]
         return ", ".join(changed) or "defaults"
 
     def replace(self, **changes: Any) -> Config:
@@ -126,9 +132,7 @@ class Config:
             if expected is float and isinstance(value, int) and not isinstance(value, bool):
                 continue
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-                raise ConfigError(
-                    f"{origin}: {name} must be {expected.__name__}, got {value!r}"
-                )
+                raise ConfigError(f"{origin}: {name} must be {expected.__name__}, got {value!r}")
         return cls(**table)
 
 

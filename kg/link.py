@@ -46,13 +46,28 @@ _ACRONYM_DEF = re.compile(r"\(([^()]{1,24})\)")
 SPELLED_OUT_RATIO = 0.9
 TITLE_RATIO = 0.75
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
-_BRITISH = ((re.compile(r"is(ation|ations|e|es|ed|ing|er|ers)$"), r"iz\1"),
-            (re.compile(r"ll(ing|ed|er|ers)$"), r"l\1"))
+_BRITISH = (
+    (re.compile(r"is(ation|ations|e|es|ed|ing|er|ers)$"), r"iz\1"),
+    (re.compile(r"ll(ing|ed|er|ers)$"), r"l\1"),
+)
 # Trailing words too general to be the broader concept of a longer phrase.
-_GENERIC_HEADS = frozenset({
-    "model", "method", "network", "system", "data", "learning", "algorithm", "approach",
-    "framework", "problem", "task", "performance", "training",
-})
+_GENERIC_HEADS = frozenset(
+    {
+        "model",
+        "method",
+        "network",
+        "system",
+        "data",
+        "learning",
+        "algorithm",
+        "approach",
+        "framework",
+        "problem",
+        "task",
+        "performance",
+        "training",
+    }
+)
 
 
 @lru_cache(maxsize=100_000)
@@ -115,9 +130,7 @@ def _initials_match(short: str, long_words: list[str]) -> bool:
     j = len(long_text) - 1
     for i in range(len(letters) - 1, -1, -1):
         c = letters[i]
-        while j >= 0 and (
-            long_text[j] != c or (i == 0 and j > 0 and long_text[j - 1].isalnum())
-        ):
+        while j >= 0 and (long_text[j] != c or (i == 0 and j > 0 and long_text[j - 1].isalnum())):
             j -= 1
         if j < 0:
             return False
@@ -282,7 +295,12 @@ def link_concepts(
             if not key:
                 continue
             at_start = kp.start < len(paper.title) or text[: kp.start].rstrip()[-1:] in (
-                "", ".", "!", "?", ":")
+                "",
+                ".",
+                "!",
+                "?",
+                ":",
+            )
             surfaces[key][(kp.text, at_start)] += 1
             if plain != key:
                 reasons[(key, kp.text)] = f"acronym {plain!r} defined as {key!r}"
@@ -296,8 +314,15 @@ def link_concepts(
         papers_of[key].add(paper_key)
 
     if concept_vectors is not None and doc_vectors is not None:
-        raw_mentions += _spelled_out(papers, raw_mentions, papers_of, concept_vectors, doc_vectors,
-                                     global_acronyms, paper_acronyms)
+        raw_mentions += _spelled_out(
+            papers,
+            raw_mentions,
+            papers_of,
+            concept_vectors,
+            doc_vectors,
+            global_acronyms,
+            paper_acronyms,
+        )
         papers_of = defaultdict(set)
         for paper_key, key, *_ in raw_mentions:
             papers_of[key].add(paper_key)
@@ -306,8 +331,11 @@ def link_concepts(
     alias = _forced_merges(papers_of, user_vocab)
     if concept_vectors is not None:
         alias |= near_duplicates(
-            {alias.get(k, (k, ""))[0] for k in papers_of}, concept_vectors, papers_of,
-            threshold=config.merge_similarity)
+            {alias.get(k, (k, ""))[0] for k in papers_of},
+            concept_vectors,
+            papers_of,
+            threshold=config.merge_similarity,
+        )
     if alias:
         raw_mentions, surfaces = _apply_aliases(raw_mentions, surfaces, reasons, alias)
         papers_of = defaultdict(set)
@@ -319,8 +347,9 @@ def link_concepts(
     for source, (target, _) in sorted(alias.items()):
         if source in acronym_of:
             acronym_of.setdefault(target, acronym_of[source])
-    forced_pref = ({concept_key(label): label for label in user_vocab.labels.values()}
-                   if user_vocab else {})
+    forced_pref = (
+        {concept_key(label): label for label in user_vocab.labels.values()} if user_vocab else {}
+    )
     concepts: list[Concept] = []
     merges: list[dict[str, str]] = []
     for key in sorted(kept):
@@ -328,8 +357,14 @@ def link_concepts(
         texts = [by_paper[p].text for p in sorted(papers_of[key])]
         pref = forced_pref.get(key) or (_pref_label(counts, texts, key) if counts else key)
         labels = sorted({s for (s, _), _ in counts.items()} - {pref})
-        concepts.append(Concept(key=key, pref_label=pref, alt_labels=tuple(labels),
-                                acronym=_acronym_label(acronym_of.get(key), short_surfaces)))
+        concepts.append(
+            Concept(
+                key=key,
+                pref_label=pref,
+                alt_labels=tuple(labels),
+                acronym=_acronym_label(acronym_of.get(key), short_surfaces),
+            )
+        )
         for label in labels:
             if (key, label) in reasons:
                 reason = reasons[(key, label)]
@@ -337,11 +372,11 @@ def link_concepts(
                 reason = "same key after acronym expansion"
             else:
                 reason = "same words up to case, hyphens and plural"
-            merges.append({"concept": key, "pref_label": pref, "merged": label,
-                           "reason": reason})
+            merges.append({"concept": key, "pref_label": pref, "merged": label, "reason": reason})
 
-    concepts = _with_corpus_broader(concepts, alias, global_acronyms,
-                                    {k: len(v) for k, v in papers_of.items()})
+    concepts = _with_corpus_broader(
+        concepts, alias, global_acronyms, {k: len(v) for k, v in papers_of.items()}
+    )
     if config.cso:
         concepts = link_vocabulary(concepts, load_cso())
     if user_vocab is not None:
@@ -371,8 +406,10 @@ def _forced_merges(papers_of: dict[str, set[str]], vocab: Vocabulary | None) -> 
             continue
         target = concept_key(vocab.labels[topic])
         if target != key:
-            alias[key] = (target, f"user vocabulary {vocab.name}: a label of "
-                                  f"{vocab.labels[topic]!r} <{topic}>")
+            alias[key] = (
+                target,
+                f"user vocabulary {vocab.name}: a label of {vocab.labels[topic]!r} <{topic}>",
+            )
     return alias
 
 
@@ -409,8 +446,11 @@ def near_duplicates(
         for other in members[1:]:
             cosine = float(vectors[head] @ vectors[other])
             if cosine >= threshold:
-                alias[other] = (head, f"same word stems ({signature}) and embedding cosine "
-                                      f"{cosine:.3f} >= {threshold}")
+                alias[other] = (
+                    head,
+                    f"same word stems ({signature}) and embedding cosine "
+                    f"{cosine:.3f} >= {threshold}",
+                )
     return alias
 
 
@@ -498,8 +538,12 @@ def _without_broader_cycles(concepts: list[Concept]) -> list[Concept]:
             if b != c.key and not reaches(b, c.key):
                 up[c.key].add(b)
                 keep[c.key].append(b)
-    return [dataclasses.replace(c, broader=tuple(sorted(keep[c.key])))
-            if tuple(sorted(keep[c.key])) != c.broader else c for c in concepts]
+    return [
+        dataclasses.replace(c, broader=tuple(sorted(keep[c.key])))
+        if tuple(sorted(keep[c.key])) != c.broader
+        else c
+        for c in concepts
+    ]
 
 
 def _acronym_label(short_key: str | None, written: dict[str, Counter[str]]) -> str | None:
@@ -527,8 +571,10 @@ def _spelled_out(
     for index, paper in enumerate(papers):
         acronyms = {**global_acronyms, **paper_acronyms[paper.key]}
         window = paper.text[:MAX_TEXT_CHARS]
-        tokens = [(m.start(), m.end(), m.group())
-                  for m in re.finditer(r"[\w.+#]+(?:[-‐‑–][\w.+#]+)*", window)]
+        tokens = [
+            (m.start(), m.end(), m.group())
+            for m in re.finditer(r"[\w.+#]+(?:[-‐‑–][\w.+#]+)*", window)
+        ]
         seen: set[str] = set()
         covered: list[tuple[int, int]] = []  # spans of concepts found, longest first
         for n in range(longest, 0, -1):

@@ -111,8 +111,9 @@ def parse_param(value: str) -> URIRef | Literal:
     return Literal(value)
 
 
-def bind_params(text: str, params: Mapping[str, str], named: LibraryQuery | None = None
-                ) -> dict[str, Identifier]:
+def bind_params(
+    text: str, params: Mapping[str, str], named: LibraryQuery | None = None
+) -> dict[str, Identifier]:
     """Check the parameters against the query and turn them into RDF terms."""
     for name in params:
         if not re.search(rf"[?$]{re.escape(name)}\b", text):
@@ -125,8 +126,7 @@ def bind_params(text: str, params: Mapping[str, str], named: LibraryQuery | None
     return {name: parse_param(value) for name, value in params.items()}
 
 
-def run_query(store: Store | Graph, query: str, params: Mapping[str, str] | None = None
-              ) -> Result:
+def run_query(store: Store | Graph, query: str, params: Mapping[str, str] | None = None) -> Result:
     """Run SPARQL text, a ``.rq`` file or a library query on a store (or an rdflib graph).
 
     >>> from kg.store import open_store
@@ -153,7 +153,7 @@ def _shorten(term: Identifier | None, prefixes: Mapping[str, str]) -> str:
     if isinstance(term, URIRef):
         for prefix, ns in prefixes.items():
             if term.startswith(ns) and len(term) > len(ns):
-                return f"{prefix}:{term[len(ns):]}"
+                return f"{prefix}:{term[len(ns) :]}"
         return f"<{term}>"
     return str(term)
 
@@ -177,8 +177,9 @@ def format_result(result: Result, fmt: str = "table", *, base: str | None = None
             return "".join(line + "\n" for line in lines)
         return g.serialize(format="turtle")
     if fmt in ("turtle", "nt"):
-        raise QueryError(f"a {result.type} query returns a table: use --format table, csv, json "
-                         "or xml")
+        raise QueryError(
+            f"a {result.type} query returns a table: use --format table, csv, json or xml"
+        )
     if result.type == "ASK":
         if fmt == "json":
             return json.dumps({"head": {}, "boolean": bool(result.askAnswer)}) + "\n"
@@ -202,8 +203,7 @@ def _serialize(result: Result, fmt: str) -> str:
 
 def _table(result: Result, prefixes: Mapping[str, str], width: int = 60) -> str:
     names = [str(v) for v in result.vars or []]
-    rows = [[_shorten(row.get(v), prefixes) for v in result.vars or []]
-            for row in result.bindings]
+    rows = [[_shorten(row.get(v), prefixes) for v in result.vars or []] for row in result.bindings]
     cut = [[c if len(c) <= width else c[: width - 1] + "…" for c in r] for r in rows]
     widths = [max([len(n)] + [len(r[i]) for r in cut]) for i, n in enumerate(names)]
     out = io.StringIO()
@@ -217,11 +217,24 @@ def _table(result: Result, prefixes: Mapping[str, str], width: int = 60) -> str:
 
 def base_of(store: Store) -> str | None:
     """The IRI space of a build's resources (its ``void:uriSpace``), for shorter tables."""
-    r = store.query("SELECT ?base WHERE { ?d a <http://rdfs.org/ns/void#Dataset> ; "
-                    "<http://rdfs.org/ns/void#uriSpace> ?base } ORDER BY ?base LIMIT 1")
+    r = store.query(
+        "SELECT ?base WHERE { ?d a <http://rdfs.org/ns/void#Dataset> ; "
+        "<http://rdfs.org/ns/void#uriSpace> ?base } ORDER BY ?base LIMIT 1"
+    )
     rows = list(r.bindings)
     return str(rows[0][Variable("base")]) if rows else None
 
 
-__all__ = ["DEFAULT_STORE", "FORMATS", "LIBRARY", "LibraryQuery", "base_of", "bind_params",
-           "format_result", "library", "load_graph", "parse_param", "run_query"]
+__all__ = [
+    "DEFAULT_STORE",
+    "FORMATS",
+    "LIBRARY",
+    "LibraryQuery",
+    "base_of",
+    "bind_params",
+    "format_result",
+    "library",
+    "load_graph",
+    "parse_param",
+    "run_query",
+]

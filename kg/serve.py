@@ -58,8 +58,10 @@ SHORT_NAMES = {  # the format= parameter that SPARQLWrapper and others send
     "rdf+xml": (None, "application/rdf+xml"),
     "json-ld": (None, "application/ld+json"),
 }
-READ_ONLY = ("this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is "
-             "refused; query a copy of the graph in your own store to change it")
+READ_ONLY = (
+    "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is "
+    "refused; query a copy of the graph in your own store to change it"
+)
 
 
 class NotAcceptable(KGError):
@@ -82,8 +84,9 @@ def negotiate(query_type: str, accept: str | None, fmt: str | None = None) -> st
             return fmt
         choice = SHORT_NAMES.get(fmt.lower(), (None, None))[1 if graph else 0]
         if choice is None:
-            raise NotAcceptable(f"format={fmt} does not fit a {query_type} query; "
-                                f"use one of {', '.join(types)}")
+            raise NotAcceptable(
+                f"format={fmt} does not fit a {query_type} query; use one of {', '.join(types)}"
+            )
         return choice
     if not accept:
         return default
@@ -105,8 +108,10 @@ def negotiate(query_type: str, accept: str | None, fmt: str | None = None) -> st
             return media
         if media in ("*/*", "application/*", "text/*"):
             return default
-    raise NotAcceptable(f"none of the accepted types ({accept}) fits a {query_type} query; "
-                        f"this endpoint answers {', '.join(types)}")
+    raise NotAcceptable(
+        f"none of the accepted types ({accept}) fits a {query_type} query; "
+        f"this endpoint answers {', '.join(types)}"
+    )
 
 
 def answer(store: Any, text: str, accept: str | None, fmt: str | None) -> tuple[str, bytes]:
@@ -135,8 +140,11 @@ def _worker_main(conn: Connection, source: str, store_name: str) -> None:
     from kg.store import OxigraphStore, RdflibStore
 
     try:
-        store: Any = (OxigraphStore.open_read_only(source) if store_name == "oxigraph"
-                      else RdflibStore.load(Path(source)))
+        store: Any = (
+            OxigraphStore.open_read_only(source)
+            if store_name == "oxigraph"
+            else RdflibStore.load(Path(source))
+        )
     except (KGError, OSError) as exc:
         conn.send(("failed", str(exc)))
         return
@@ -185,8 +193,12 @@ class Pool:
 
     def spawn(self) -> Worker:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_worker_main, args=(child, self.source, self.store),
-                                       daemon=True, name="kg-serve-worker")
+        process = self.context.Process(
+            target=_worker_main,
+            args=(child, self.source, self.store),
+            daemon=True,
+            name="kg-serve-worker",
+        )
         process.start()
         child.close()
         try:
@@ -214,8 +226,7 @@ class Pool:
         self.workers.remove(worker)
         return self.spawn()
 
-    async def run(self, text: str, accept: str | None, fmt: str | None
-                  ) -> tuple[int, str, bytes]:
+    async def run(self, text: str, accept: str | None, fmt: str | None) -> tuple[int, str, bytes]:
         if self._idle is None:
             self._idle = asyncio.Queue()
             for w in self.workers:
@@ -227,9 +238,14 @@ class Pool:
             done = await loop.run_in_executor(None, worker.conn.poll, self.timeout)
             if not done:
                 worker = await loop.run_in_executor(None, self._replace, worker)
-                return 503, "text/plain", (
-                    f"query stopped: it ran past the time limit of {self.timeout:g} s "
-                    "(kg serve --timeout)").encode()
+                return (
+                    503,
+                    "text/plain",
+                    (
+                        f"query stopped: it ran past the time limit of {self.timeout:g} s "
+                        "(kg serve --timeout)"
+                    ).encode(),
+                )
             try:
                 return await loop.run_in_executor(None, worker.conn.recv)
             except (EOFError, OSError):
@@ -285,13 +301,19 @@ def make_app(pool: Pool, *, url: str) -> Any:
             elif ctype == "application/sparql-query":
                 query = (await request.body()).decode("utf-8", errors="replace")
             else:
-                return error(415, f"POST a query as application/x-www-form-urlencoded or "
-                                  f"application/sparql-query, not {ctype or 'no content type'}")
+                return error(
+                    415,
+                    f"POST a query as application/x-www-form-urlencoded or "
+                    f"application/sparql-query, not {ctype or 'no content type'}",
+                )
         if "update" in params:
             return error(403, READ_ONLY)
         if "default-graph-uri" in params or "named-graph-uri" in params:
-            return error(400, "this endpoint has one default graph: default-graph-uri and "
-                              "named-graph-uri are not supported")
+            return error(
+                400,
+                "this endpoint has one default graph: default-graph-uri and "
+                "named-graph-uri are not supported",
+            )
         if query is None:
             values = params.get("query", [])
             if len(values) > 1:
@@ -299,24 +321,37 @@ def make_app(pool: Pool, *, url: str) -> Any:
             query = values[0] if values else None
         if not query:
             if request.method == "GET":
-                return Response(service_description(url, pool.triples, pool.timeout),
-                                media_type="text/turtle")
+                return Response(
+                    service_description(url, pool.triples, pool.timeout), media_type="text/turtle"
+                )
             return error(400, "no query: send it as the query parameter")
         formats = params.get("format") or params.get("output") or []
         fmt = formats[0] if formats else None
         status, media, answered = await pool.run(query, request.headers.get("accept"), fmt)
-        return Response(answered, status_code=status, media_type=media,
-                        headers={"Vary": "Accept"})
+        return Response(answered, status_code=status, media_type=media, headers={"Vary": "Accept"})
 
     return Starlette(
         routes=[Route("/sparql", sparql, methods=["GET", "POST"])],
-        middleware=[Middleware(CORSMiddleware, allow_origins=["*"],
-                               allow_methods=["GET", "POST"], allow_headers=["*"])],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST"],
+                allow_headers=["*"],
+            )
+        ],
     )
 
 
-def serve(graph: str | Path, *, host: str = "127.0.0.1", port: int = 7878,
-          store: str = "oxigraph", timeout: float = 30.0, workers: int = 2) -> None:
+def serve(
+    graph: str | Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7878,
+    store: str = "oxigraph",
+    timeout: float = 30.0,
+    workers: int = 2,
+) -> None:
     """Serve a build's graph until interrupted (Ctrl-C or SIGTERM)."""
     import uvicorn
 
@@ -329,8 +364,9 @@ def serve(graph: str | Path, *, host: str = "127.0.0.1", port: int = 7878,
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); "
-                              "choose another --port") from exc
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port"
+            ) from exc
     tmp = tempfile.mkdtemp(prefix="kg-serve-")
     try:
         source = str(path)
@@ -340,16 +376,20 @@ def serve(graph: str | Path, *, host: str = "127.0.0.1", port: int = 7878,
         pool = Pool(source, store, size=workers, timeout=timeout)
         pool.start()
         url = f"http://{host}:{port}/sparql"
-        print(f"kg serve: {url} ({pool.triples} triples from {path}, {store} store, "
-              f"{workers} workers, {timeout:g} s time limit); Ctrl-C stops", file=sys.stderr,
-              flush=True)
+        print(
+            f"kg serve: {url} ({pool.triples} triples from {path}, {store} store, "
+            f"{workers} workers, {timeout:g} s time limit); Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
         # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for
         # the handler it found: ours ends the serve loop so the workers and the on-disk store
         # are cleaned up (the default SIGTERM handler would kill the process first).
         previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            uvicorn.run(make_app(pool, url=url), host=host, port=port, log_level="warning",
-                        lifespan="off")
+            uvicorn.run(
+                make_app(pool, url=url), host=host, port=port, log_level="warning", lifespan="off"
+            )
         except _Stopped:
             pass
         finally:

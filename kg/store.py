@@ -30,8 +30,16 @@ if TYPE_CHECKING:
 
 DEFAULT_STORE = "oxigraph"
 _GROUP_BY = re.compile(r"\bGROUP\s+BY\b", re.IGNORECASE)
-SUFFIXES = {".nt": "nt", ".ttl": "turtle", ".nq": "nquads", ".trig": "trig", ".rdf": "xml",
-            ".xml": "xml", ".jsonld": "json-ld", ".n3": "n3"}
+SUFFIXES = {
+    ".nt": "nt",
+    ".ttl": "turtle",
+    ".nq": "nquads",
+    ".trig": "trig",
+    ".rdf": "xml",
+    ".xml": "xml",
+    ".jsonld": "json-ld",
+    ".n3": "n3",
+}
 
 
 class Store(Protocol):
@@ -57,8 +65,9 @@ def graph_file(path: str | Path) -> Path:
         for name in ("graph.nt", "graph.ttl"):
             if (path / name).exists():
                 return path / name
-        raise InputError(f"{path}: no graph.nt or graph.ttl in this folder (build one with "
-                         "`kg build`)")
+        raise InputError(
+            f"{path}: no graph.nt or graph.ttl in this folder (build one with `kg build`)"
+        )
     if not path.exists():
         raise InputError(f"{path}: no such graph file (build one with `kg build`)")
     if path.suffix.lower() not in SUFFIXES:
@@ -107,8 +116,8 @@ class RdflibStore:
             if result.type == "SELECT":  # evaluate now, inside the try; columns in SELECT order
                 names = list(result.vars or [])
                 rows: list[Mapping[Variable, Identifier]] = [
-                    {v: row[v] for v in names if row.get(v) is not None}
-                    for row in result.bindings]
+                    {v: row[v] for v in names if row.get(v) is not None} for row in result.bindings
+                ]
                 if bindings and _GROUP_BY.search(text):
                     # rdflib answers a grouped query that matched nothing with one row of
                     # just the bound parameters; SPARQL (and Oxigraph) answer no rows.
@@ -176,7 +185,8 @@ class OxigraphStore:
             if "SELECT projection" in str(exc):
                 raise QueryError(
                     f"{exc}: with the oxigraph store, a parameter of a SELECT query must be "
-                    "named in its SELECT clause (or use --store rdflib)") from exc
+                    "named in its SELECT clause (or use --store rdflib)"
+                ) from exc
             raise QueryError(f"SPARQL error: {exc}") from exc
         except OSError as exc:
             raise QueryError(f"SPARQL error: {exc}") from exc

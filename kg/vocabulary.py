@@ -49,8 +49,7 @@ class Vocabulary:
         return self.base + topic
 
 
-def _index(vocab: Vocabulary, folded: dict[str, list[tuple[str, str]]] | None = None
-           ) -> Vocabulary:
+def _index(vocab: Vocabulary, folded: dict[str, list[tuple[str, str]]] | None = None) -> Vocabulary:
     """Index topics by label key and stem signature; ``folded`` gives them precomputed as
     {topic: [(key, signature) per label, the preferred label's first]}."""
     from kg.link import concept_key, stem_signature
@@ -112,20 +111,31 @@ def read_skos(path: str | Path) -> Vocabulary:
         g.parse(path, format=guess_format(str(path)) or "turtle")
     except Exception as exc:  # rdflib raises many types for a malformed file
         raise ConfigError(f"{path}: not a readable RDF/SKOS file: {exc}") from exc
-    topics = sorted({s for s in g.subjects(RDF.type, SKOS.Concept) if isinstance(s, URIRef)}
-                    | {s for s in g.subjects(SKOS.prefLabel, None) if isinstance(s, URIRef)})
+    topics = sorted(
+        {s for s in g.subjects(RDF.type, SKOS.Concept) if isinstance(s, URIRef)}
+        | {s for s in g.subjects(SKOS.prefLabel, None) if isinstance(s, URIRef)}
+    )
     labels: dict[str, str] = {}
     alts: dict[str, tuple[str, ...]] = {}
     broader: dict[str, tuple[str, ...]] = {}
     for topic in topics:
-        prefs = sorted(str(o) for o in g.objects(topic, SKOS.prefLabel)
-                       if getattr(o, "language", None) in (None, "en"))
+        prefs = sorted(
+            str(o)
+            for o in g.objects(topic, SKOS.prefLabel)
+            if getattr(o, "language", None) in (None, "en")
+        )
         if not prefs:
-            raise ConfigError(f"{path}: concept <{topic}> has no skos:prefLabel (in English "
-                              f"or without a language tag)")
+            raise ConfigError(
+                f"{path}: concept <{topic}> has no skos:prefLabel (in English "
+                f"or without a language tag)"
+            )
         labels[str(topic)] = prefs[0]
-        alts[str(topic)] = tuple(sorted({str(o) for p in (SKOS.altLabel, SKOS.hiddenLabel)
-                                         for o in g.objects(topic, p)} | set(prefs[1:])))
+        alts[str(topic)] = tuple(
+            sorted(
+                {str(o) for p in (SKOS.altLabel, SKOS.hiddenLabel) for o in g.objects(topic, p)}
+                | set(prefs[1:])
+            )
+        )
         broader[str(topic)] = tuple(sorted(str(o) for o in g.objects(topic, SKOS.broader)))
     if not labels:
         raise ConfigError(f"{path}: no skos:Concept with a skos:prefLabel found")
@@ -172,17 +182,20 @@ def link_vocabulary(concepts: Sequence[Concept], vocab: Vocabulary) -> list[Conc
         up: set[str] = set()
         for topic in topics:
             up |= _nearest_ancestors(topic, vocab, concept_of, c.key)
-        out.append(replace(
-            c,
-            exact_match=tuple(sorted({*c.exact_match, *([vocab.iri(exact)] if exact else [])})),
-            close_match=tuple(sorted({*c.close_match, *(vocab.iri(t) for t in close)})),
-            broader=tuple(sorted({*c.broader, *up})),
-        ))
+        out.append(
+            replace(
+                c,
+                exact_match=tuple(sorted({*c.exact_match, *([vocab.iri(exact)] if exact else [])})),
+                close_match=tuple(sorted({*c.close_match, *(vocab.iri(t) for t in close)})),
+                broader=tuple(sorted({*c.broader, *up})),
+            )
+        )
     return out
 
 
-def _nearest_ancestors(topic: str, vocab: Vocabulary, concept_of: dict[str, str],
-                       own: str) -> set[str]:
+def _nearest_ancestors(
+    topic: str, vocab: Vocabulary, concept_of: dict[str, str], own: str
+) -> set[str]:
     level, seen = {topic}, {topic}
     for _ in range(BROADER_DEPTH):
         level = {b for t in level for b in vocab.broader.get(t, ()) if b not in seen}
@@ -191,4 +204,3 @@ def _nearest_ancestors(topic: str, vocab: Vocabulary, concept_of: dict[str, str]
         if hits:
             return hits
     return set()
-

@@ -49,23 +49,40 @@ def main(src: str) -> None:
         classes.setdefault(find(i), []).append(i)
     rep_of = {}
     for members in classes.values():
-        rep = min(members, key=lambda i: (-len(rows[i]["equivalent_ids"]), "-" in i,
-                                             i.endswith("s"), len(i), i))
+        rep = min(
+            members,
+            key=lambda i: (-len(rows[i]["equivalent_ids"]), "-" in i, i.endswith("s"), len(i), i),
+        )
         for i in members:
             rep_of[i] = rep
     out = []
     for rep, members in ((rep_of[m[0]], m) for m in classes.values()):
         labels = [rows[rep]["label"]] + sorted(
-            {rows[m]["label"] for m in members} - {rows[rep]["label"]})
-        broader = sorted({rep_of[b] for m in members for b in rows[m]["broader_ids"]
-                          if b in rep_of and rep_of[b] != rep})
+            {rows[m]["label"] for m in members} - {rows[rep]["label"]}
+        )
+        broader = sorted(
+            {
+                rep_of[b]
+                for m in members
+                for b in rows[m]["broader_ids"]
+                if b in rep_of and rep_of[b] != rep
+            }
+        )
         keys = [concept_key(label) for label in labels]
-        out.append("\t".join([rep, "|".join(labels), "|".join(broader), "|".join(keys),
-                              "|".join(stem_signature(k) for k in keys)]))
+        out.append(
+            "\t".join(
+                [
+                    rep,
+                    "|".join(labels),
+                    "|".join(broader),
+                    "|".join(keys),
+                    "|".join(stem_signature(k) for k in keys),
+                ]
+            )
+        )
     header = "id\tlabels\tbroader\tkeys\tsignatures\n"
     data = (header + "\n".join(sorted(out)) + "\n").encode("utf-8")
-    with open(OUT, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
-                                               filename="") as gz:
+    with open(OUT, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
         gz.write(data)
     print(f"{len(out)} topics ({len(rows)} CSO topics) -> {OUT}")
 

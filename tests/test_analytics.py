@@ -30,8 +30,14 @@ from kg.analytics.trends import (
 from kg.errors import ConfigError, InputError, QueryError
 from kg.graph import concept_network
 
-MODULES = ["kg.analytics.trends", "kg.analytics.thematic", "kg.analytics.stability",
-           "kg.analytics.bridges", "kg.analytics.gaps", "kg.api"]
+MODULES = [
+    "kg.analytics.trends",
+    "kg.analytics.thematic",
+    "kg.analytics.stability",
+    "kg.analytics.bridges",
+    "kg.analytics.gaps",
+    "kg.api",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -54,8 +60,9 @@ def corpus(monthly: dict[str, dict[str, int]], undated: int = 0):
         i = 0
         for concept, n in counts.items():
             for _ in range(n):
-                mentions.append({"paper": f"{month}-{i}", "concept_key": concept,
-                                 "concept": concept.upper()})
+                mentions.append(
+                    {"paper": f"{month}-{i}", "concept_key": concept, "concept": concept.upper()}
+                )
                 i += 1
     for j in range(undated):
         papers.append({"key": f"undated-{j}", "date": ""})
@@ -67,8 +74,7 @@ def test_trends_count_papers_per_month_and_leave_out_undated_papers():
     papers, mentions = corpus({"2025-03": {"a": 2, "b": 1}, "2025-05": {"a": 4}}, undated=3)
     t = concept_trends(papers, mentions)
     got = {(r.concept_key, r.period): (r.papers, r.period_papers) for r in t.itertuples()}
-    assert got == {("a", "2025-03"): (2, 20), ("b", "2025-03"): (1, 20),
-                   ("a", "2025-05"): (4, 20)}
+    assert got == {("a", "2025-03"): (2, 20), ("b", "2025-03"): (1, 20), ("a", "2025-05"): (4, 20)}
     yearly = concept_trends(papers, mentions, freq="year")
     assert yearly.set_index("concept_key")["papers"].to_dict() == {"a": 6, "b": 1}
     with pytest.raises(ConfigError, match="freq must be one of month, year"):
@@ -80,8 +86,12 @@ def test_emerging_ranks_a_rising_concept_first_and_records_first_appearance():
     rising = [0, 1, 1, 2, 4, 6, 9]
     steady = [3, 3, 3, 3, 3, 3, 3]
     falling = [8, 6, 4, 3, 2, 1, 1]
-    papers, mentions = corpus({m: {"rise": r, "steady": s, "fall": f}
-                               for m, r, s, f in zip(months, rising, steady, falling, strict=True)})
+    papers, mentions = corpus(
+        {
+            m: {"rise": r, "steady": s, "fall": f}
+            for m, r, s, f in zip(months, rising, steady, falling, strict=True)
+        }
+    )
     e = emerging_concepts(papers, mentions).set_index("concept_key")
     assert list(e.index) == ["rise", "steady", "fall"]
     assert e.loc["rise", "growth"] > 0.3 > abs(e.loc["steady", "growth"])
@@ -93,8 +103,9 @@ def test_emerging_ranks_a_rising_concept_first_and_records_first_appearance():
 
 
 def test_emerging_leaves_growth_empty_below_min_papers():
-    papers, mentions = corpus({"2025-03": {"rare": 1}, "2025-04": {"rare": 1, "common": 5},
-                               "2025-05": {"common": 5}})
+    papers, mentions = corpus(
+        {"2025-03": {"rare": 1}, "2025-04": {"rare": 1, "common": 5}, "2025-05": {"common": 5}}
+    )
     e = emerging_concepts(papers, mentions, min_papers=5).set_index("concept_key")
     assert math.isnan(e.loc["rare", "growth"]) and not math.isnan(e.loc["common", "growth"])
     assert list(e.index) == ["common", "rare"]
@@ -109,11 +120,17 @@ def test_poisson_growth_is_the_maximum_likelihood_slope():
     b, se = poisson_growth(counts, totals, smoothing=0.0)
     x = np.arange(6) - 2.5
     for row, slope in zip(counts, b, strict=True):
+
         def nll(ab, row=row):
             mu = totals * np.exp(ab[0] + ab[1] * x)
             return float((mu - row * np.log(mu)).sum())
-        best = minimize(nll, [np.log(row.sum() / totals.sum()), 0.0], method="Nelder-Mead",
-                        options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 4000})
+
+        best = minimize(
+            nll,
+            [np.log(row.sum() / totals.sum()), 0.0],
+            method="Nelder-Mead",
+            options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 4000},
+        )
         assert slope == pytest.approx(best.x[1], abs=1e-4)
     assert np.all(se > 0)
 
@@ -121,8 +138,9 @@ def test_poisson_growth_is_the_maximum_likelihood_slope():
 def test_kleinberg_bursts_match_a_brute_force_search():
     rng = np.random.default_rng(1)
     totals = np.array([40.0, 55.0, 30.0, 60.0, 45.0, 50.0])
-    counts = rng.binomial(totals.astype(int), [0.05, 0.05, 0.2, 0.25, 0.05, 0.05],
-                          size=(30, 6)).astype(float)
+    counts = rng.binomial(
+        totals.astype(int), [0.05, 0.05, 0.2, 0.25, 0.05, 0.05], size=(30, 6)
+    ).astype(float)
     masks = kleinberg_bursts(counts, totals, scale=2.0, gamma=1.0)
     enter = math.log(6)
     for row, mask in zip(counts, masks, strict=True):
@@ -158,11 +176,22 @@ def two_communities(size: int = 6) -> tuple[nx.Graph, dict[str, int]]:
 def test_thematic_map_values_and_quadrants():
     g = nx.Graph()
     # cluster 0: dense and central; 1: dense, isolated; 2: sparse, central; 3: sparse, isolated
-    g.add_weighted_edges_from([("a1", "a2", 4), ("a2", "a3", 4), ("a1", "a3", 4),
-                               ("b1", "b2", 4), ("b2", "b3", 4), ("b1", "b3", 4),
-                               ("c1", "c2", 1), ("c2", "c3", 1),
-                               ("d1", "d2", 1),
-                               ("a1", "c1", 3), ("a2", "c2", 3), ("a3", "d1", 1)])
+    g.add_weighted_edges_from(
+        [
+            ("a1", "a2", 4),
+            ("a2", "a3", 4),
+            ("a1", "a3", 4),
+            ("b1", "b2", 4),
+            ("b2", "b3", 4),
+            ("b1", "b3", 4),
+            ("c1", "c2", 1),
+            ("c2", "c3", 1),
+            ("d1", "d2", 1),
+            ("a1", "c1", 3),
+            ("a2", "c2", 3),
+            ("a3", "d1", 1),
+        ]
+    )
     cluster_of = {n: "abcd".index(n[0]) for n in g}
     occ = dict.fromkeys(g, 4)
     tm = thematic_map(g, cluster_of, occ).set_index("cluster")
@@ -170,8 +199,7 @@ def test_thematic_map_values_and_quadrants():
     assert tm.loc[0, "centrality"] == pytest.approx(10 * 19 / 16)
     assert tm.loc[0, "density"] == pytest.approx(100.0)
     assert tm.loc[1, "centrality"] == 0
-    assert dict(tm["quadrant"]) == {0: "motor", 1: "niche", 2: "basic",
-                                    3: "emerging or declining"}
+    assert dict(tm["quadrant"]) == {0: "motor", 1: "niche", 2: "basic", 3: "emerging or declining"}
     assert set(tm["quadrant"]) <= set(QUADRANTS)
 
 
@@ -213,21 +241,39 @@ def test_participation_coefficient_by_hand():
 
 def test_research_gaps_skip_co_occurring_nested_and_near_synonym_pairs():
     g = nx.Graph()
-    g.add_nodes_from(["graph", "graph neural network", "message passing", "transformer",
-                      "attention", "node embedding"])
+    g.add_nodes_from(
+        [
+            "graph",
+            "graph neural network",
+            "message passing",
+            "transformer",
+            "attention",
+            "node embedding",
+        ]
+    )
     g.add_edge("transformer", "attention", weight=2)
-    angle = {"graph": 0.0, "graph neural network": 0.1, "message passing": 0.6,
-             "node embedding": 0.75, "transformer": 2.0, "attention": 2.2}
+    angle = {
+        "graph": 0.0,
+        "graph neural network": 0.1,
+        "message passing": 0.6,
+        "node embedding": 0.75,
+        "transformer": 2.0,
+        "attention": 2.2,
+    }
     vectors = {n: np.array([math.cos(a), math.sin(a)]) for n, a in angle.items()}
-    gaps = research_gaps(g, vectors, dict.fromkeys(g, 5), papers=50, min_similarity=0.7,
-                         max_similarity=0.95)
+    gaps = research_gaps(
+        g, vectors, dict.fromkeys(g, 5), papers=50, min_similarity=0.7, max_similarity=0.95
+    )
     pairs = {(a, b) for a, b in zip(gaps["a"], gaps["b"], strict=True)}
     assert ("attention", "transformer") not in pairs  # they co-occur
     assert ("graph", "graph neural network") not in pairs  # nested (and too close)
     assert ("message passing", "node embedding") not in pairs  # cos(0.15) = 0.989 > 0.95
-    assert pairs == {("graph", "message passing"), ("graph", "node embedding"),  # cos .6, .75
-                     ("graph neural network", "message passing"),  # cos(0.5)
-                     ("graph neural network", "node embedding")}  # cos(0.65)
+    assert pairs == {
+        ("graph", "message passing"),
+        ("graph", "node embedding"),  # cos .6, .75
+        ("graph neural network", "message passing"),  # cos(0.5)
+        ("graph neural network", "node embedding"),
+    }  # cos(0.65)
     assert gaps["similarity"].is_monotonic_decreasing
     assert (gaps["similarity"].between(0.7, 0.95)).all()
     assert gaps["expected"].eq(0.5).all()
@@ -254,7 +300,8 @@ def test_build_writes_the_analytics_tables(demo_build, loaded):
     assert len(runs) == summary["stability"]["seeds"] == 5
     reference = runs[runs["seed"] == built.config.seed].iloc[0]
     assert reference["ari"] == 1.0 and reference["modularity"] == pytest.approx(
-        built.analysis.modularity, abs=1e-6)
+        built.analysis.modularity, abs=1e-6
+    )
     thematic = loaded.thematic
     assert thematic["cluster"].is_unique
     assert set(thematic["cluster"]) <= set(loaded.clusters["cluster"])
@@ -281,9 +328,15 @@ def test_gaps_on_real_embeddings_never_co_occur(demo_build, loaded):
     assert all(abs(float(np.linalg.norm(v)) - 1) < 1e-4 for v in vectors.values())
     net = loaded.concept_network
     occ = loaded.concepts.set_index("key")["papers"]
-    gaps = research_gaps(net, {f"concept:{k}": v for k, v in vectors.items()},
-                         {f"concept:{k}": int(n) for k, n in occ.items()},
-                         papers=len(built.papers), min_papers=1, min_similarity=0.5, top=20)
+    gaps = research_gaps(
+        net,
+        {f"concept:{k}": v for k, v in vectors.items()},
+        {f"concept:{k}": int(n) for k, n in occ.items()},
+        papers=len(built.papers),
+        min_papers=1,
+        min_similarity=0.5,
+        top=20,
+    )
     assert len(gaps) > 0
     together = loaded.mentions.groupby("paper")["concept_key"].apply(set)
     for a, b in zip(gaps["a"], gaps["b"], strict=True):
@@ -298,6 +351,7 @@ def test_load_rebuilds_the_build_graph(demo_build, loaded):
     expected = annotated(built)
     got = loaded.graph
     assert sorted(got.nodes) == sorted(expected.nodes)
+
     def edges(graph):
         return sorted((*sorted((u, v)), sorted(d.items())) for u, v, d in graph.edges(data=True))
 
@@ -306,7 +360,8 @@ def test_load_rebuilds_the_build_graph(demo_build, loaded):
         assert got.nodes[node] == data, node
     expected_net = concept_network(built.graph)
     assert sorted(loaded.concept_network.edges(data="weight")) == sorted(
-        expected_net.edges(data="weight"))
+        expected_net.edges(data="weight")
+    )
 
 
 def test_load_tables_keep_text_as_text(loaded):
@@ -355,8 +410,10 @@ def test_importing_kg_stays_light():
     import subprocess
     import sys
 
-    code = ("import sys, kg; kg.load; heavy = [m for m in ('pandas', 'networkx', 'rdflib', "
-            "'torch', 'sklearn', 'matplotlib') if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, kg; kg.load; heavy = [m for m in ('pandas', 'networkx', 'rdflib', "
+        "'torch', 'sklearn', 'matplotlib') if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     code = "import kg; print(callable(kg.build), callable(kg.make_graph), callable(kg.load))"

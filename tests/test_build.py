@@ -52,9 +52,13 @@ def test_zeroth_order_optimization_is_one_node_with_its_papers(rdf):
     found = papers_of_label(rdf, "zeroth-order optimization")
     assert len(found) == 1, "exactly one concept node"
     titles = found[0]
-    for expected in ("DeepZero", "Zeroth-Order Optimization Meets Human Feedback",
-                     "Revisiting Zeroth-Order Optimization", "Sparse MeZO",
-                     "Federated Zeroth-Order Optimization"):
+    for expected in (
+        "DeepZero",
+        "Zeroth-Order Optimization Meets Human Feedback",
+        "Revisiting Zeroth-Order Optimization",
+        "Sparse MeZO",
+        "Federated Zeroth-Order Optimization",
+    ):
         assert any(t.startswith(expected) for t in titles), expected
 
 
@@ -73,8 +77,12 @@ def test_transformer_node_links_the_transformer_papers(rdf):
 
 
 def test_no_two_concepts_differ_only_by_case_plural_or_hyphen(rdf):
-    labels = [str(l) for (l,) in rdf.query(
-        PREFIXES + "SELECT ?l WHERE { ?c a skos:Concept ; skos:prefLabel ?l }")]
+    labels = [
+        str(label)
+        for (label,) in rdf.query(
+            PREFIXES + "SELECT ?l WHERE { ?c a skos:Concept ; skos:prefLabel ?l }"
+        )
+    ]
     keys = [concept_key(label) for label in labels]
     duplicates = {k for k in keys if keys.count(k) > 1}
     assert not duplicates
@@ -85,21 +93,36 @@ def test_every_paper_and_record_is_accounted_for(demo_build):
     manifest = json.loads((out / "build.json").read_text())
     counts = manifest["counts"]
     assert counts["records"] == counts["papers"] + counts["merged"] + counts["rejected"] == 30
-    assert set(manifest["outputs"]) >= {"graph.ttl", "graph.html", "graph.graphml",
-                                        "concepts.csv", "papers.csv", "build.json"}
+    assert set(manifest["outputs"]) >= {
+        "graph.ttl",
+        "graph.html",
+        "graph.graphml",
+        "concepts.csv",
+        "papers.csv",
+        "build.json",
+    }
     assert manifest["config"]["top_n"] == built.config.top_n
 
 
 def test_rdf_describes_papers_and_concepts_with_standard_terms(rdf, demo_build):
     built, _ = demo_build
     rdflib = __import__("rdflib")
-    n_papers = len(list(rdf.subjects(predicate=rdflib.RDF.type, object=rdflib.URIRef(
-        "https://schema.org/ScholarlyArticle"))))
+    n_papers = len(
+        list(
+            rdf.subjects(
+                predicate=rdflib.RDF.type,
+                object=rdflib.URIRef("https://schema.org/ScholarlyArticle"),
+            )
+        )
+    )
     assert n_papers == len(built.papers)
-    ask = rdf.query(PREFIXES + """ASK { ?c a skos:Concept ; skos:inScheme ?s ; kg:pagerank ?pr ;
+    ask = rdf.query(
+        PREFIXES
+        + """ASK { ?c a skos:Concept ; skos:inScheme ?s ; kg:pagerank ?pr ;
         kg:cluster ?k . ?s a skos:ConceptScheme . ?k a kg:Cluster ; rdfs:label ?kl .
         ?m a kg:Mention ; kg:paper ?p ; kg:concept ?c ; kg:score ?sc ; kg:evidence ?e . }""",
-        initNs={"rdfs": __import__("rdflib").RDFS})
+        initNs={"rdfs": __import__("rdflib").RDFS},
+    )
     assert ask.askAnswer
 
 
@@ -124,17 +147,40 @@ def test_committed_outputs_are_what_the_build_makes(demo_build):
 def test_cli_build_and_query_round_trip(tmp_path):
     out = tmp_path / "out"
     run = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "build", str(DEMO), "--out", str(out), "--quiet",
-         "--exports", "rdf,tables"],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "build",
+            str(DEMO),
+            "--out",
+            str(out),
+            "--quiet",
+            "--exports",
+            "rdf,tables",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     assert "30 records: 30 papers, 0 merged, 0 rejected" in run.stdout
     q = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "query", str(out / "graph.ttl"),
-         PREFIXES + "SELECT (COUNT(?p) AS ?n) WHERE { ?p a schema:ScholarlyArticle }",
-         "--format", "csv"],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "query",
+            str(out / "graph.ttl"),
+            PREFIXES + "SELECT (COUNT(?p) AS ?n) WHERE { ?p a schema:ScholarlyArticle }",
+            "--format",
+            "csv",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert q.returncode == 0, q.stderr
     assert q.stdout.splitlines() == ["n", "30"]

@@ -29,8 +29,11 @@ def test_incremental_extraction_equals_from_scratch(tmp_path, arxiv_slice, embed
     scratch = extract_keyphrases(union, embedder=embedder, progress=False)
     _same(incremental, scratch)
     assert any(pk.keyphrases for pk in scratch)
-    rows = sqlite3.connect(cache / "keyphrases.sqlite").execute(
-        "SELECT COUNT(*) FROM keyphrases").fetchone()[0]
+    rows = (
+        sqlite3.connect(cache / "keyphrases.sqlite")
+        .execute("SELECT COUNT(*) FROM keyphrases")
+        .fetchone()[0]
+    )
     assert rows == len({p.text for p in union})
     # A warm cache gives the same again, without processing anything.
     _same(extract_keyphrases(union, embedder=embedder, progress=False, cache=cache), scratch)
@@ -56,8 +59,9 @@ class _Interrupted(dict):
 
 def test_an_interrupted_write_stores_nothing(tmp_path):
     store = KeyphraseStore(tmp_path, "fp")
-    rows = _Interrupted({f"k{i}": ((("phrase", 0.5, 0, 6),), np.ones(3, np.float32))
-                         for i in range(5)})
+    rows = _Interrupted(
+        {f"k{i}": ((("phrase", 0.5, 0, 6),), np.ones(3, np.float32)) for i in range(5)}
+    )
     with pytest.raises(KeyboardInterrupt):
         store.put(rows)
     assert store.get([f"k{i}" for i in range(5)]) == {}

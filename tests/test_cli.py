@@ -12,8 +12,13 @@ from tests.conftest import ROOT
 
 
 def kg(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True,
-                          text=True, cwd=cwd, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -38,11 +43,19 @@ def test_bad_input_is_one_readable_line(tmp_path, name, content, expected):
 
 def test_keyphrases_one_line_per_record_in_input_order(tmp_path):
     src = tmp_path / "in.jsonl"
-    rows = [{"id": "b", "title": "Graph neural networks for molecules",
-             "abstract": "We apply graph neural networks to molecular property prediction."},
-            {"id": "a", "title": "Graph neural networks for molecules",
-             "abstract": "We apply graph neural networks to molecular property prediction."},
-            {"id": "c", "title": "", "abstract": "Zeroth-order optimization fine-tunes LLMs."}]
+    rows = [
+        {
+            "id": "b",
+            "title": "Graph neural networks for molecules",
+            "abstract": "We apply graph neural networks to molecular property prediction.",
+        },
+        {
+            "id": "a",
+            "title": "Graph neural networks for molecules",
+            "abstract": "We apply graph neural networks to molecular property prediction.",
+        },
+        {"id": "c", "title": "", "abstract": "Zeroth-order optimization fine-tunes LLMs."},
+    ]
     src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     out = tmp_path / "kp.jsonl"
     run = kg("keyphrases", str(src), "--top-n", "3", "--out", str(out), "--quiet")
@@ -57,7 +70,13 @@ def test_keyphrases_one_line_per_record_in_input_order(tmp_path):
 def test_bad_config_lists_allowed_options(tmp_path):
     cfg = tmp_path / "kg.toml"
     cfg.write_text("[kg]\ntop_m = 3\n")
-    run = kg("build", "examples/daily-papers-order.txt", "--config", str(cfg),
-             "--out", str(tmp_path / "o"))
+    run = kg(
+        "build",
+        "examples/daily-papers-order.txt",
+        "--config",
+        str(cfg),
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert run.returncode == 2
     assert "unknown option(s) top_m" in run.stderr and "top_n" in run.stderr

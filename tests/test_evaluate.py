@@ -31,14 +31,22 @@ def test_kg_eval_agrees_with_reference_scorer(tmp_path, embedder):
     gold_path.write_text("".join(json.dumps(r) + "\n" for r in gold_rows))
     papers = read_records([gold_path]).papers
     found = extract_keyphrases(papers, embedder=embedder, progress=False)
-    pred = {p.record_id: [k.text for k in pk.keyphrases] for p, pk in zip(papers, found)}
+    pred = {
+        p.record_id: [k.text for k in pk.keyphrases] for p, pk in zip(papers, found, strict=True)
+    }
     pred_path = tmp_path / "pred.jsonl"
-    pred_path.write_text("".join(json.dumps({"id": i, "keyphrases": k}) + "\n"
-                                 for i, k in pred.items()))
+    pred_path.write_text(
+        "".join(json.dumps({"id": i, "keyphrases": k}) + "\n" for i, k in pred.items())
+    )
     ours = score({str(r["id"]): r["keyphrases"] for r in gold_rows}, pred)
-    ref = json.loads(subprocess.run([sys.executable, str(REFERENCE), str(gold_path),
-                                     str(pred_path)], capture_output=True, text=True,
-                                    check=True).stdout)
+    ref = json.loads(
+        subprocess.run(
+            [sys.executable, str(REFERENCE), str(gold_path), str(pred_path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     for k in (5, 10, 15):
         assert ours[f"F1@{k}"] == pytest.approx(ref[f"F1@{k}"], abs=0.005)
     assert ours["F1@10"] > 20  # real keyphrases, not noise

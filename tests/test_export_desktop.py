@@ -25,8 +25,9 @@ def test_gexf_round_trip_keeps_clusters_sizes_and_layout(demo_build):
         assert data["label"] == built.graph.nodes[node]["label"]
         assert data["cluster"] == built.analysis.cluster_of.get(node, -1)
         assert data["cluster_label"] == built.analysis.cluster_labels.get(look.cluster, "")
-        colour = "#{:02x}{:02x}{:02x}".format(viz["color"]["r"], viz["color"]["g"],
-                                              viz["color"]["b"])
+        colour = "#{:02x}{:02x}{:02x}".format(
+            viz["color"]["r"], viz["color"]["g"], viz["color"]["b"]
+        )
         assert colour == cluster_color(look.cluster)
         assert viz["size"] == pytest.approx(look.size)
         assert (viz["position"]["x"], -viz["position"]["y"]) == pytest.approx((look.x, look.y))
@@ -51,10 +52,15 @@ def test_vosviewer_map_round_trip(demo_build):
         assert item["weights"]["Size"] == pytest.approx(looks[node].size)
         papers = sum(1 for nb in built.graph[node] if nb.startswith("paper:"))
         assert item["weights"]["Occurrences"] == papers
-    cooccurs = {frozenset((u, v)): d["weight"] for u, v, d in built.graph.edges(data=True)
-                if d["kind"] == "cooccurs"}
-    assert {frozenset((by_id[link["source_id"]], by_id[link["target_id"]])): link["strength"]
-            for link in links} == cooccurs
+    cooccurs = {
+        frozenset((u, v)): d["weight"]
+        for u, v, d in built.graph.edges(data=True)
+        if d["kind"] == "cooccurs"
+    }
+    assert {
+        frozenset((by_id[link["source_id"]], by_id[link["target_id"]])): link["strength"]
+        for link in links
+    } == cooccurs
     colours = {c["cluster"]: c["color"] for c in doc["config"]["color_schemes"]["cluster_colors"]}
     assert colours == {cid + 1: cluster_color(cid) for cid in built.analysis.cluster_labels}
 
@@ -92,7 +98,12 @@ def test_html_uses_the_same_look(demo_build):
     for n in page_data(out / "graph.html")["nodes"]:
         look = looks[n["id"]]
         assert (n["x"], n["y"], n["size"], n["color"], n["cluster"]) == (
-            look.x, look.y, look.size, look.color, look.cluster)
+            look.x,
+            look.y,
+            look.size,
+            look.color,
+            look.cluster,
+        )
 
 
 def test_layout_is_deterministic_and_keeps_clusters_apart(demo_build):

@@ -14,8 +14,14 @@ import pytest
 from tests.conftest import ARXIV_5K
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DIM = "#e4e4e4"
 
 pytestmark = pytest.mark.browser
@@ -74,13 +80,17 @@ def page_data(path) -> dict:
     html = path.read_text(encoding="utf-8")
     marker = '<script id="kg-data" type="application/json">'
     start = html.index(marker) + len(marker)
-    return json.loads(html[start: html.index("</script>", start)])
+    return json.loads(html[start : html.index("</script>", start)])
 
 
 def hidden_ids(o: Opened) -> set[str]:
     """Nodes vis-network itself holds as hidden (not the page's own bookkeeping)."""
-    return set(o.js("Object.values(window.kgNetwork.body.nodes)"
-                    ".filter(n => n.options.hidden).map(n => n.id)"))
+    return set(
+        o.js(
+            "Object.values(window.kgNetwork.body.nodes)"
+            ".filter(n => n.options.hidden).map(n => n.id)"
+        )
+    )
 
 
 # --- the demo build ---------------------------------------------------------------------------
@@ -97,7 +107,9 @@ def test_graph_draws_offline_with_legend_and_no_error(browser, demo_build):
     # the positions are the ones computed in Python: physics never moved a node
     first = data["nodes"][0]
     assert o.js("(id) => window.kgNetwork.getPosition(id)", first["id"]) == {
-        "x": pytest.approx(first["x"], abs=1), "y": pytest.approx(first["y"], abs=1)}
+        "x": pytest.approx(first["x"], abs=1),
+        "y": pytest.approx(first["y"], abs=1),
+    }
     legend = o.page.locator("#legend .cluster-label").all_text_contents()
     assert legend == [label for _, label in sorted(built.analysis.cluster_labels.items())]
     assert not o.page.locator("#date-filter").is_visible()  # the demo has no dates
@@ -118,7 +130,8 @@ def test_search_by_partial_label_focuses_the_node(browser, demo_build):
     titles = {f"paper:{p.key}": p.title for p in built.papers}
     texts = [d["label"].lower() for _, d in built.graph.nodes(data=True)]
     paper, query = next(
-        (node, " ".join(title.split()[1:4]).lower()) for node, title in sorted(titles.items())
+        (node, " ".join(title.split()[1:4]).lower())
+        for node, title in sorted(titles.items())
         if len(title.split()) > 4
         and sum(" ".join(title.split()[1:4]).lower() in t for t in texts) == 1
     )
@@ -152,8 +165,11 @@ def test_filters_hide_nodes(browser, demo_build):
     o.page.check("#show-papers")
     o.page.fill("#min-degree", "20")
     assert hidden_ids(o) == {n for n in built.graph if built.graph.degree(n) < 20}
-    assert o.page.locator("#count").inner_text().startswith(
-        f"{built.graph.number_of_nodes() - len(hidden_ids(o))} of ")
+    assert (
+        o.page.locator("#count")
+        .inner_text()
+        .startswith(f"{built.graph.number_of_nodes() - len(hidden_ids(o))} of ")
+    )
     assert not o.errors
     o.page.close()
 
@@ -167,20 +183,32 @@ def test_click_highlights_the_neighbourhood(browser, demo_build):
 
     def clear(node):  # no other node drawn over it: a click there can only hit this node
         x, y = positions[node["id"]]["x"], positions[node["id"]]["y"]
-        return all((x - p["x"]) ** 2 + (y - p["y"]) ** 2 > (node["size"] + size[k]) ** 2
-                   for k, p in positions.items() if k != node["id"])
+        return all(
+            (x - p["x"]) ** 2 + (y - p["y"]) ** 2 > (node["size"] + size[k]) ** 2
+            for k, p in positions.items()
+            if k != node["id"]
+        )
 
-    concept = next(n for n in sorted((n for n in data["nodes"] if n["kind"] == "concept"),
-                                     key=lambda n: (-n["size"], n["id"])) if clear(n))
-    dom = o.js("(id) => window.kgNetwork.canvasToDOM(window.kgNetwork.getPosition(id))",
-               concept["id"])
+    concept = next(
+        n
+        for n in sorted(
+            (n for n in data["nodes"] if n["kind"] == "concept"),
+            key=lambda n: (-n["size"], n["id"]),
+        )
+        if clear(n)
+    )
+    dom = o.js(
+        "(id) => window.kgNetwork.canvasToDOM(window.kgNetwork.getPosition(id))", concept["id"]
+    )
     box = o.page.locator("#graph").bounding_box()
     o.page.mouse.click(box["x"] + dom["x"], box["y"] + dom["y"])
     assert o.js("window.kgNetwork.getSelectedNodes()") == [concept["id"]]
     assert o.page.locator("#details h2").inner_text() == concept["label"]
     neighbours = set(built.graph[concept["id"]]) | {concept["id"]}
-    borders = o.js("Object.fromEntries(window.kgNetwork.body.data.nodes.get()"
-                   ".map(n => [n.id, n.color.border]))")
+    borders = o.js(
+        "Object.fromEntries(window.kgNetwork.body.data.nodes.get()"
+        ".map(n => [n.id, n.color.border]))"
+    )
     assert {n for n, colour in borders.items() if colour != DIM} == neighbours
     # the details list the concept's papers with their evidence sentences
     papers = o.page.locator("#details ul.papers > li")
@@ -196,7 +224,7 @@ def test_click_highlights_the_neighbourhood(browser, demo_build):
 
 PWNED = "window.__pwned"
 HOSTILE_TITLE = '<script>window.__pwned = "title"</script>Graph neural networks for molecules'
-HOSTILE_IMG = '<img src=x onerror="window.__pwned = \'img\'"> Diffusion & </script> transformers'
+HOSTILE_IMG = "<img src=x onerror=\"window.__pwned = 'img'\"> Diffusion & </script> transformers"
 
 
 @pytest.fixture(scope="module")
@@ -208,18 +236,32 @@ def hostile(tmp_path_factory, embedder):
         records = [json.loads(next(src)) for _ in range(33)]
     real, donors = records[:30], records[30:]
     bad = [
-        {"id": "2401.00001", "title": HOSTILE_TITLE, "listing_date": "2024-01-05",
-         "authors": ['<img src=x onerror="window.__pwned = \'author\'">', "Eve <b>Bold</b>"],
-         "abs": "javascript:window.__pwned = 'link'",
-         "summary": "We study <img src=x onerror=\"window.__pwned = 'abstract'\"> graph neural "
-                    "networks for molecular property prediction. " + donors[0]["summary"]},
-        {"id": "2402.00002", "title": HOSTILE_IMG, "listing_date": "2024-02-10",
-         "authors": ["Mallory"], "abs": "https://arxiv.org/abs/2402.00002",
-         "summary": "</script><script>window.__pwned = 'script'</script> Diffusion models "
-                    "generate images. " + donors[1]["summary"]},
-        {"id": "2402.00003", "title": "An ordinary title", "listing_date": "2024-02-11",
-         "authors": ["Trent"], "abs": "https://arxiv.org/abs/2402.00003\" onclick=\"alert(1)",
-         "summary": "<svg onload=alert(1)> " + donors[2]["summary"]},
+        {
+            "id": "2401.00001",
+            "title": HOSTILE_TITLE,
+            "listing_date": "2024-01-05",
+            "authors": ["<img src=x onerror=\"window.__pwned = 'author'\">", "Eve <b>Bold</b>"],
+            "abs": "javascript:window.__pwned = 'link'",
+            "summary": "We study <img src=x onerror=\"window.__pwned = 'abstract'\"> graph neural "
+            "networks for molecular property prediction. " + donors[0]["summary"],
+        },
+        {
+            "id": "2402.00002",
+            "title": HOSTILE_IMG,
+            "listing_date": "2024-02-10",
+            "authors": ["Mallory"],
+            "abs": "https://arxiv.org/abs/2402.00002",
+            "summary": "</script><script>window.__pwned = 'script'</script> Diffusion models "
+            "generate images. " + donors[1]["summary"],
+        },
+        {
+            "id": "2402.00003",
+            "title": "An ordinary title",
+            "listing_date": "2024-02-11",
+            "authors": ["Trent"],
+            "abs": 'https://arxiv.org/abs/2402.00003" onclick="alert(1)',
+            "summary": "<svg onload=alert(1)> " + donors[2]["summary"],
+        },
     ]
     path = tmp_path_factory.mktemp("hostile") / "hostile.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in real + bad), encoding="utf-8")
@@ -277,7 +319,8 @@ def test_paper_details_link_to_arxiv_and_dates_filter(browser, hostile):
     hidden = hidden_ids(o)
     dated = {f"paper:{p.key}": p.date for p in built.papers}
     assert {n for n in hidden if n.startswith("paper:")} == {
-        n for n, d in dated.items() if d < "2025"}
+        n for n, d in dated.items() if d < "2025"
+    }
     assert not o.errors
     o.page.close()
 

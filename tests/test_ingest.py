@@ -40,8 +40,10 @@ def test_arxiv_jsonl_fields(tmp_path):
 
 
 def test_gzip_and_format_detection(tmp_path):
-    rows = [{"id": "2501.00001v2", "title": "A", "abstract": "Text one."},
-            {"id": "x", "title": "B", "summary": "Text two."}]
+    rows = [
+        {"id": "2501.00001v2", "title": "A", "abstract": "Text one."},
+        {"id": "x", "title": "B", "summary": "Text two."},
+    ]
     path = tmp_path / "papers.jsonl.gz"
     with gzip.open(path, "wt") as fh:
         fh.write("\n".join(json.dumps(r) for r in rows) + "\n")
@@ -53,7 +55,8 @@ def test_gzip_and_format_detection(tmp_path):
 
 def test_csv_tsv_json_bibtex(tmp_path):
     (tmp_path / "p.csv").write_text(
-        'Title,Abstract,Year,Authors\n"Graph nets, revisited","We revisit graph nets.",2021,"A. B; C. D"\n'
+        "Title,Abstract,Year,Authors\n"
+        '"Graph nets, revisited","We revisit graph nets.",2021,"A. B; C. D"\n'
     )
     (tmp_path / "p.tsv").write_text("title\tsummary\nTSV paper\tSome text here.\n")
     (tmp_path / "p.json").write_text(json.dumps({"papers": [{"title": "J", "abstract": "x y"}]}))
@@ -78,19 +81,25 @@ def test_records_without_title_are_kept_if_they_have_text():
 
 def test_duplicates_are_merged_and_named(tmp_path):
     path = tmp_path / "d.jsonl"
-    rows = [{"id": "2501.00001", "title": "Same Title", "abstract": "a"},
-            {"id": "2501.00001v3", "title": "Other", "abstract": "b"},
-            {"id": "q", "title": "same  title!", "abstract": "c"}]
+    rows = [
+        {"id": "2501.00001", "title": "Same Title", "abstract": "a"},
+        {"id": "2501.00001v3", "title": "Other", "abstract": "b"},
+        {"id": "q", "title": "same  title!", "abstract": "c"},
+    ]
     path.write_text("\n".join(json.dumps(r) for r in rows))
     result = read_papers([path])
     assert [p.key for p in result.papers] == ["2501.00001"]
     assert [(m.locator, m.into) for m in result.merged] == [
-        ("line 2", "2501.00001"), ("line 3", "2501.00001")]
+        ("line 2", "2501.00001"),
+        ("line 3", "2501.00001"),
+    ]
 
 
 def test_bad_records_are_rejected_with_file_and_line(tmp_path):
     path = tmp_path / "bad.jsonl"
-    path.write_text('{"title": "ok", "abstract": "fine"}\n{not json\n{"id": "7", "year": 2020}\n[1]\n')
+    path.write_text(
+        '{"title": "ok", "abstract": "fine"}\n{not json\n{"id": "7", "year": 2020}\n[1]\n'
+    )
     result = read_papers([path])
     assert len(result.papers) == 1
     reasons = {r.locator: r.reason for r in result.rejected}
@@ -114,7 +123,9 @@ def test_unusable_files_raise_one_clear_error(tmp_path, content, message):
 
 
 def test_truncated_gzip_keeps_what_was_read(tmp_path):
-    rows = "".join(json.dumps({"title": f"T{i}", "abstract": "x " * 200}) + "\n" for i in range(400))
+    rows = "".join(
+        json.dumps({"title": f"T{i}", "abstract": "x " * 200}) + "\n" for i in range(400)
+    )
     data = gzip.compress(rows.encode())
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(data[: len(data) // 2])
@@ -125,8 +136,10 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path):
 
 def test_invalid_utf8_is_read_not_dropped(tmp_path):
     path = tmp_path / "enc.jsonl"
-    path.write_bytes(b'\xef\xbb\xbf{"title": "Caf\xc3\xa9", "abstract": "ok"}\n'
-                     b'{"title": "Na\xefve", "abstract": "latin-1 line"}\n')
+    path.write_bytes(
+        b'\xef\xbb\xbf{"title": "Caf\xc3\xa9", "abstract": "ok"}\n'
+        b'{"title": "Na\xefve", "abstract": "latin-1 line"}\n'
+    )
     titles = [p.title for p in read_papers([path]).papers]
     assert titles == ["Café", "Naïve"]
 

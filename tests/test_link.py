@@ -11,16 +11,21 @@ from kg.model import Keyphrase, Paper, PaperKeyphrases, Source
 
 
 def test_key_folds_case_hyphen_and_plural():
-    variants = ["Zeroth-Order Optimization", "zeroth order optimizations",
-                "ZEROTH-ORDER optimization"]
+    variants = [
+        "Zeroth-Order Optimization",
+        "zeroth order optimizations",
+        "ZEROTH-ORDER optimization",
+    ]
     assert {concept_key(v) for v in variants} == {"zeroth order optimization"}
     assert concept_key("GFlowNets") == concept_key("GFlowNet") == "gflownet"
     assert concept_key("dynamics") == "dynamics" and concept_key("analysis") == "analysis"
 
 
 def test_acronyms_defined_in_text():
-    text = ("Generative Flow Networks (GFlowNets) sample. We study zeroth-order (ZO) methods "
-            "and large language models (LLMs).")
+    text = (
+        "Generative Flow Networks (GFlowNets) sample. We study zeroth-order (ZO) methods "
+        "and large language models (LLMs)."
+    )
     assert find_acronyms(text) == {
         "gflownet": "generative flow network",
         "zo": "zeroth order",
@@ -37,8 +42,13 @@ def test_acronym_and_long_form_become_one_concept_with_alt_labels():
     a = _paper("a", "Generative Flow Networks (GFlowNets) sample. GFlowNets are samplers.")
     b = _paper("b", "We train GFlowNets on molecules.")
     kps = [
-        PaperKeyphrases("a", (Keyphrase("Generative Flow Networks", 0.7, 0, 24),
-                              Keyphrase("GFlowNets", 0.6, 26, 35))),
+        PaperKeyphrases(
+            "a",
+            (
+                Keyphrase("Generative Flow Networks", 0.7, 0, 24),
+                Keyphrase("GFlowNets", 0.6, 26, 35),
+            ),
+        ),
         PaperKeyphrases("b", (Keyphrase("GFlowNets", 0.8, 9, 18),)),
     ]
     linked = link_concepts([a, b], kps)
@@ -56,11 +66,19 @@ def test_acronym_and_long_form_become_one_concept_with_alt_labels():
 def test_near_duplicates_need_same_stems_and_close_embeddings(embedder):
     from kg.link import near_duplicates
 
-    keys = ["zeroth order optimizer", "zeroth order optimization", "large language model",
-            "language model", "pre training", "pretraining"]
+    keys = [
+        "zeroth order optimizer",
+        "zeroth order optimization",
+        "large language model",
+        "language model",
+        "pre training",
+        "pretraining",
+    ]
     vectors = dict(zip(keys, embedder.embed(keys), strict=True))
-    papers = {k: {"a"} for k in keys} | {"zeroth order optimization": {"a", "b"},
-                                          "pretraining": {"a", "b"}}
+    papers = {k: {"a"} for k in keys} | {
+        "zeroth order optimization": {"a", "b"},
+        "pretraining": {"a", "b"},
+    }
     alias = near_duplicates(keys, vectors, papers, threshold=0.8)
     assert alias["zeroth order optimizer"][0] == "zeroth order optimization"
     assert alias["pre training"][0] == "pretraining"
@@ -72,30 +90,42 @@ def test_near_duplicates_need_same_stems_and_close_embeddings(embedder):
 def test_near_duplicate_merge_is_recorded_with_its_reason(embedder):
     a = _paper("a", "Pre-training helps. We study pre-training of models.")
     b = _paper("b", "Pretraining at scale is costly.")
-    kps = [PaperKeyphrases("a", (Keyphrase("Pre-training", 0.6, 0, 12),)),
-           PaperKeyphrases("b", (Keyphrase("Pretraining", 0.7, 0, 11),))]
+    kps = [
+        PaperKeyphrases("a", (Keyphrase("Pre-training", 0.6, 0, 12),)),
+        PaperKeyphrases("b", (Keyphrase("Pretraining", 0.7, 0, 11),)),
+    ]
     keys = ["pre training", "pretraining"]
     vectors = dict(zip(keys, embedder.embed(["pre-training", "pretraining"]), strict=True))
-    linked = link_concepts([a, b], kps, concept_vectors=vectors,
-                           config=Config(merge_similarity=0.8))
+    linked = link_concepts(
+        [a, b], kps, concept_vectors=vectors, config=Config(merge_similarity=0.8)
+    )
     assert len(linked.concepts) == 1
     assert {m.paper_key for m in linked.mentions} == {"a", "b"}
     reasons = {m["merged"]: m["reason"] for m in linked.merges}
     other = "Pre-training" if linked.concepts[0].key == "pretraining" else "Pretraining"
     assert "same word stems" in reasons[other] and "cosine" in reasons[other]
-    separate = link_concepts([a, b], kps, concept_vectors=vectors,
-                             config=Config(merge_similarity=1.0))
+    separate = link_concepts(
+        [a, b], kps, concept_vectors=vectors, config=Config(merge_similarity=1.0)
+    )
     assert len(separate.concepts) == 2
 
 
 def test_broader_from_the_corpus_through_suffixes_and_acronyms():
-    a = _paper("a", "Zeroth-order optimization saves memory. The memory-efficient zeroth-order "
-                    "optimization (MeZO) method fine-tunes models.")
+    a = _paper(
+        "a",
+        "Zeroth-order optimization saves memory. The memory-efficient zeroth-order "
+        "optimization (MeZO) method fine-tunes models.",
+    )
     b = _paper("b", "Sparse MeZO improves MeZO by tuning fewer parameters.")
-    kps = [PaperKeyphrases("a", (Keyphrase("Zeroth-order optimization", 0.7, 0, 25),
-                                 Keyphrase("MeZO", 0.6, 101, 105))),
-           PaperKeyphrases("b", (Keyphrase("Sparse MeZO", 0.8, 0, 11),
-                                 Keyphrase("MeZO", 0.7, 21, 25)))]
+    kps = [
+        PaperKeyphrases(
+            "a",
+            (Keyphrase("Zeroth-order optimization", 0.7, 0, 25), Keyphrase("MeZO", 0.6, 101, 105)),
+        ),
+        PaperKeyphrases(
+            "b", (Keyphrase("Sparse MeZO", 0.8, 0, 11), Keyphrase("MeZO", 0.7, 21, 25))
+        ),
+    ]
     concepts = {c.pref_label: c for c in link_concepts([a, b], kps).concepts}
     assert set(concepts) == {"zeroth-order optimization", "MeZO", "sparse MeZO"}
     assert concepts["sparse MeZO"].broader == (concepts["MeZO"].key,)
@@ -111,8 +141,10 @@ def test_user_vocabulary_forces_merges_and_preferred_labels(tmp_path):
         """)
     a = _paper("a", "Large pretrained models are everywhere.")
     b = _paper("b", "Base models need alignment.")
-    kps = [PaperKeyphrases("a", (Keyphrase("Large pretrained models", 0.7, 0, 23),)),
-           PaperKeyphrases("b", (Keyphrase("Base models", 0.6, 0, 11),))]
+    kps = [
+        PaperKeyphrases("a", (Keyphrase("Large pretrained models", 0.7, 0, 23),)),
+        PaperKeyphrases("b", (Keyphrase("Base models", 0.6, 0, 11),)),
+    ]
     linked = link_concepts([a, b], kps, config=Config(vocab=str(ttl)))
     (concept,) = linked.concepts
     assert concept.pref_label == "Foundation Model"
@@ -126,8 +158,9 @@ def test_user_vocabulary_errors_name_the_file(tmp_path):
     bad.write_text("this is not turtle <")
     for path, words in ((bad, "not a readable"), (tmp_path / "none.ttl", "not found")):
         with pytest.raises(ConfigError, match=words) as info:
-            link_concepts([_paper("a", "x")], [PaperKeyphrases("a", ())],
-                          config=Config(vocab=str(path)))
+            link_concepts(
+                [_paper("a", "x")], [PaperKeyphrases("a", ())], config=Config(vocab=str(path))
+            )
         assert path.name in str(info.value)
 
 
@@ -153,19 +186,30 @@ def test_arxiv_slice_has_one_node_per_folded_label(arxiv_slice, embedder):
     assert all(b in keys for c in concepts for b in c.broader)
     cso = [c for c in concepts if c.exact_match]
     assert len(cso) > 50
-    assert all(i.startswith("https://cso.kmi.open.ac.uk/topics/") for c in cso
-               for i in c.exact_match)
+    assert all(
+        i.startswith("https://cso.kmi.open.ac.uk/topics/") for c in cso for i in c.exact_match
+    )
     assert any(c.broader for c in cso)
     assert any("same word stems" in m["reason"] for m in built.linked.merges)
 
 
 def test_broader_completes_an_elliptical_acronym():
     a = _paper("a", "The memory-efficient zeroth-order (MeZO) optimizer fine-tunes models.")
-    b = _paper("b", "Zeroth-order optimization estimates gradients. Zeroth-order optimization "
-                    "methods are slow.")
-    kps = [PaperKeyphrases("a", (Keyphrase("MeZO", 0.7, 36, 40),)),
-           PaperKeyphrases("b", (Keyphrase("Zeroth-order optimization", 0.7, 0, 25),
-                                 Keyphrase("Zeroth-order optimization methods", 0.6, 47, 80)))]
+    b = _paper(
+        "b",
+        "Zeroth-order optimization estimates gradients. Zeroth-order optimization "
+        "methods are slow.",
+    )
+    kps = [
+        PaperKeyphrases("a", (Keyphrase("MeZO", 0.7, 36, 40),)),
+        PaperKeyphrases(
+            "b",
+            (
+                Keyphrase("Zeroth-order optimization", 0.7, 0, 25),
+                Keyphrase("Zeroth-order optimization methods", 0.6, 47, 80),
+            ),
+        ),
+    ]
     concepts = {c.pref_label: c for c in link_concepts([a, b], kps).concepts}
     assert concepts["MeZO"].broader == ("zeroth order optimization",)
     assert concepts["zeroth-order optimization"].broader == ()

@@ -32,7 +32,7 @@ def validate(data: Graph, shapes: Graph) -> tuple[bool, str]:
 
 
 def test_vocab_module_and_ontology_define_the_same_terms(ontology):
-    in_ttl = {str(s)[len(NS):] for s in ontology.subjects() if str(s).startswith(NS)}
+    in_ttl = {str(s)[len(NS) :] for s in ontology.subjects() if str(s).startswith(NS)}
     in_code = set(KG.__annotations__)
     assert in_ttl == in_code
 
@@ -81,8 +81,11 @@ def test_void_statistics_describe_the_export(demo_build):
     built, out = demo_build
     data = Graph().parse(out / "graph.nt")
     dataset = next(data.subjects(RDF.type, VOID.Dataset))
-    described = {dataset} | set(data.objects(dataset, VOID.classPartition)) | set(
-        data.objects(dataset, VOID.propertyPartition))
+    described = (
+        {dataset}
+        | set(data.objects(dataset, VOID.classPartition))
+        | set(data.objects(dataset, VOID.propertyPartition))
+    )
     body = [t for t in data if t[0] not in described]
     assert int(data.value(dataset, VOID.triples)) == len(body)
     assert int(data.value(dataset, VOID.distinctSubjects)) == len({s for s, _, _ in body})

@@ -97,8 +97,10 @@ def sample_concepts(built, n: int = 12) -> list[str]:
 def with_extra(demo, tmp_path, lines: list[str], kind: str):
     """A store of the demo graph plus some N-Triples lines (to exercise what the demo lacks)."""
     path = tmp_path / "graph.nt"
-    path.write_text((demo[1] / "graph.nt").read_text(encoding="utf-8") + "\n".join(lines) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        (demo[1] / "graph.nt").read_text(encoding="utf-8") + "\n".join(lines) + "\n",
+        encoding="utf-8",
+    )
     return open_store(path, store=kind)
 
 
@@ -139,8 +141,10 @@ def test_papers_about_a_concept_include_those_of_its_narrower_concepts(demo, tmp
     built, _, iris = demo
     a, b, c = sample_concepts(built)[:3]
     # c narrower than b narrower than a: a's papers are the union of all three
-    lines = [f"<{iri(iris, c)}> {SKOS_BROADER} <{iri(iris, b)}> .",
-             f"<{iri(iris, b)}> {SKOS_BROADER} <{iri(iris, a)}> ."]
+    lines = [
+        f"<{iri(iris, c)}> {SKOS_BROADER} <{iri(iris, b)}> .",
+        f"<{iri(iris, b)}> {SKOS_BROADER} <{iri(iris, a)}> .",
+    ]
     for kind in STORES:
         s = with_extra(demo, tmp_path, lines, kind)
         result = run_query(s, "papers-about-concept", {"concept": f"<{iri(iris, a)}>"})
@@ -148,7 +152,8 @@ def test_papers_about_a_concept_include_those_of_its_narrower_concepts(demo, tmp
         assert set(column(result, "paper")) == {iri(iris, p) for p in expected}
         below = {f"concept:{k}" for k in _keys_below(built, {a, b, c})}
         assert set(map(str, column(result, "via"))) <= {
-            built.graph.nodes[n]["label"] for n in below if n in built.graph}
+            built.graph.nodes[n]["label"] for n in below if n in built.graph
+        }
 
 
 def test_central_concepts_are_the_top_pagerank_concepts_of_networkx(store, demo):
@@ -189,13 +194,20 @@ def test_bridging_concepts_reach_the_clusters_networkx_says(store, demo):
         others = [n for n in cooccurring(built, node) if an.cluster_of[n] != an.cluster_of[node]]
         reached = {an.cluster_of[n] for n in others}
         if reached:
-            expected.append((-len(reached), -round(an.betweenness[node], 6),
-                             str(iri(iris, node)), len(others)))
+            expected.append(
+                (-len(reached), -round(an.betweenness[node], 6), str(iri(iris, node)), len(others))
+            )
     expected.sort()
     result = run_query(store, "bridging-concepts")
-    got = [(-int(r[Variable("clustersReached")]), -float(r[Variable("betweenness")]),
-            str(r[Variable("concept")]), int(r[Variable("crossConcepts")]))
-           for r in result.bindings]
+    got = [
+        (
+            -int(r[Variable("clustersReached")]),
+            -float(r[Variable("betweenness")]),
+            str(r[Variable("concept")]),
+            int(r[Variable("crossConcepts")]),
+        )
+        for r in result.bindings
+    ]
     assert got == expected[:20]
     assert got[0][0] <= -2  # the demo has concepts that reach two other clusters
 
@@ -218,8 +230,9 @@ def test_related_papers_share_the_most_concepts(store, demo):
         expected = sorted((-n, str(iri(iris, q))) for q, n in shared.items())[:20]
         for value in (paper.record_id, paper.title.upper(), f"<{iris.paper(paper.key)}>"):
             result = run_query(store, "related-papers", {"paper": value})
-            got = [(-int(r[Variable("shared")]), str(r[Variable("related")]))
-                   for r in result.bindings]
+            got = [
+                (-int(r[Variable("shared")]), str(r[Variable("related")])) for r in result.bindings
+            ]
             assert got == expected, value
 
 
@@ -227,12 +240,16 @@ def test_a_concepts_papers_over_time_count_the_papers_per_year(demo, tmp_path):
     built, _, iris = demo
     # The demo listing has no dates: give each paper one, as an arXiv listing would.
     years = {p.key: 2019 + i % 4 for i, p in enumerate(sorted(built.papers, key=lambda p: p.key))}
-    lines = [f'<{iris.paper(k)}> {DCT_DATE} "{y}-0{1 + y % 9}-15"'
-             f"^^<http://www.w3.org/2001/XMLSchema#date> ." for k, y in years.items()]
+    lines = [
+        f'<{iris.paper(k)}> {DCT_DATE} "{y}-0{1 + y % 9}-15"'
+        f"^^<http://www.w3.org/2001/XMLSchema#date> ."
+        for k, y in years.items()
+    ]
     for kind in STORES:
         s = with_extra(demo, tmp_path, lines, kind)
-        assert not run_query(open_store(demo[1], store=kind), "concept-over-time",
-                             {"concept": "GFlowNet"}).bindings  # no dates, no rows
+        assert not run_query(
+            open_store(demo[1], store=kind), "concept-over-time", {"concept": "GFlowNet"}
+        ).bindings  # no dates, no rows
         for node in sample_concepts(built, 6):
             result = run_query(s, "concept-over-time", {"concept": f"<{iri(iris, node)}>"})
             got = {str(r[Variable("year")]): int(r[Variable("papers")]) for r in result.bindings}
@@ -249,16 +266,20 @@ def test_cluster_graph_constructs_the_cluster_with_its_related_concepts(store, d
     g = run_query(store, "cluster-graph", {"cluster": str(cid)}).graph
     assert set(g.subjects(SKOS.prefLabel, None)) == {iri(iris, n) for n in members}
     related = {(s, o) for s, o in g.subject_objects(SKOS.related)}
-    expected = {(iri(iris, a), iri(iris, b)) for a in members for b in cooccurring(built, a)
-                if b in members}
+    expected = {
+        (iri(iris, a), iri(iris, b)) for a in members for b in cooccurring(built, a) if b in members
+    }
     assert related == expected and related
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "xml", "table"])
 def test_both_stores_give_the_same_bytes_for_every_library_query(demo, fmt):
     built, out, iris = demo
-    params = {"concept": "zeroth-order optimization", "cluster": "2",
-              "paper": built.papers[0].record_id}
+    params = {
+        "concept": "zeroth-order optimization",
+        "cluster": "2",
+        "paper": built.papers[0].record_id,
+    }
     stores = [open_store(out, store=kind) for kind in sorted(STORES)]
     for name, q in library().items():
         chosen = {p: params[p] for p in q.params}
@@ -314,19 +335,43 @@ def test_an_integer_parameter_is_typed(store):
 def test_cli_runs_a_library_query_by_name(demo):
     built, out, _ = demo
     run = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "query", str(out), "papers-about-concept",
-         "--param", "concept=GFlowNet", "--format", "csv"],
-        capture_output=True, text=True, cwd=ROOT, check=False)
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "query",
+            str(out),
+            "papers-about-concept",
+            "--param",
+            "concept=GFlowNet",
+            "--format",
+            "csv",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0] == "concept,paper,title,date,via"
     assert any("Order-Preserving GFlowNets" in line for line in lines[1:])
     bad = subprocess.run(
         [sys.executable, "-m", "kg.cli", "query", str(out), "related-papers"],
-        capture_output=True, text=True, cwd=ROOT, check=False)
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert bad.returncode == 2
     assert bad.stderr.startswith("kg: error: library query related-papers needs --param paper=")
-    listed = subprocess.run([sys.executable, "-m", "kg.cli", "query", "--list"],
-                            capture_output=True, text=True, cwd=ROOT, check=False)
-    assert sorted(library()) == sorted(line.split()[0] for line in listed.stdout.splitlines()
-                                       if line and not line.startswith(" "))
+    listed = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "query", "--list"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert sorted(library()) == sorted(
+        line.split()[0] for line in listed.stdout.splitlines() if line and not line.startswith(" ")
+    )

@@ -29,14 +29,27 @@ from kg.link import Linked
 from tests.conftest import ARXIV_5K, DEMO, ROOT
 
 HOSTILE = [
-    {"id": "h1", "title": 'Triple """quotes""" and > and \\ backslash\\',
-     "abstract": 'Ends with a backslash \\ and "quotes" <http://evil.example/x> . _:b a <x> .'},
-    {"id": "h2", "title": "<script>window.pwned=1</script> attention is all you need",
-     "abstract": "We study <img src=x onerror=\"window.pwned=2\"> transformers and attention."},
-    {"id": "h3", "title": "}; DROP GRAPH <urn:x> ; SELECT * WHERE { ?s ?p ?o",
-     "abstract": "' OR 1=1 -- FILTER(true) } INSERT DATA { <a> <b> <c> } graph learning."},
-    {"id": "h4", "title": "Complexity $\\mathcal{O}(n \\log n)$ of H<sub>2</sub>O sampling",
-     "abstract": "Non-English: 大規模言語モデルの学習。 Ünïcödé — ελληνικά. Control\x07chars\x00here."},
+    {
+        "id": "h1",
+        "title": 'Triple """quotes""" and > and \\ backslash\\',
+        "abstract": 'Ends with a backslash \\ and "quotes" <http://evil.example/x> . _:b a <x> .',
+    },
+    {
+        "id": "h2",
+        "title": "<script>window.pwned=1</script> attention is all you need",
+        "abstract": 'We study <img src=x onerror="window.pwned=2"> transformers and attention.',
+    },
+    {
+        "id": "h3",
+        "title": "}; DROP GRAPH <urn:x> ; SELECT * WHERE { ?s ?p ?o",
+        "abstract": "' OR 1=1 -- FILTER(true) } INSERT DATA { <a> <b> <c> } graph learning.",
+    },
+    {
+        "id": "h4",
+        "title": "Complexity $\\mathcal{O}(n \\log n)$ of H<sub>2</sub>O sampling",
+        "abstract": "Non-English: 大規模言語モデルの学習。 Ünïcödé — ελληνικά. "
+        "Control\x07chars\x00here.",
+    },
 ]
 
 
@@ -51,12 +64,15 @@ def _bare_build(paths: list[Path]) -> Build:
 text = st.text(min_size=1, max_size=80)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(title=text, abstract=text)
 def test_any_unicode_round_trips_through_rdf_and_is_escaped_in_html(tmp_path, title, abstract):
     path = tmp_path / "h.jsonl"
-    path.write_text(json.dumps({"id": "x1", "title": title, "abstract": abstract}) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"id": "x1", "title": title, "abstract": abstract}) + "\n", encoding="utf-8"
+    )
     try:
         built = _bare_build([path])
     except Exception as exc:  # only "no usable papers" is acceptable: nothing left after cleaning
@@ -67,12 +83,16 @@ def test_any_unicode_round_trips_through_rdf_and_is_escaped_in_html(tmp_path, ti
         data = to_rdf(built).serialize(format=fmt)
         back = Graph().parse(data=data, format=fmt)
         subject = Iris().paper(paper.key)
-        assert set(back.objects(subject, DCTERMS.title)) == ({Literal(paper.title)}
-                                                             if paper.title else set())
-        assert set(back.objects(subject, DCTERMS.abstract)) == ({Literal(paper.abstract)}
-                                                                if paper.abstract else set())
+        assert set(back.objects(subject, DCTERMS.title)) == (
+            {Literal(paper.title)} if paper.title else set()
+        )
+        assert set(back.objects(subject, DCTERMS.abstract)) == (
+            {Literal(paper.abstract)} if paper.abstract else set()
+        )
     embedded = safe_json({"title": paper.title})
-    assert "<" not in embedded and ">" not in embedded and "&" not in embedded.replace("\\u0026", "")
+    assert (
+        "<" not in embedded and ">" not in embedded and "&" not in embedded.replace("\\u0026", "")
+    )
     assert json.loads(embedded)["title"] == paper.title
 
 
@@ -82,8 +102,9 @@ def hostile_build(tmp_path_factory, embedder):
     src = folder / "hostile.jsonl"
     with ARXIV_5K.open(encoding="utf-8") as fh:
         real = [json.loads(next(fh)) for _ in range(20)]
-    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in HOSTILE + real),
-                   encoding="utf-8")
+    src.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in HOSTILE + real), encoding="utf-8"
+    )
     built = make_graph([src], embedder=embedder, progress=False)
     out = folder / "out"
     with output_folder(out) as tmp:
@@ -110,12 +131,25 @@ def test_hostile_text_round_trips_through_turtle_and_ntriples(hostile_build):
 def test_query_parameters_are_bound_as_terms_not_pasted(hostile_build):
     built, out = hostile_build
     hostile = HOSTILE[2]["title"]
-    query = ("PREFIX dcterms: <http://purl.org/dc/terms/> "
-             "SELECT ?p ?t WHERE { ?p dcterms:title ?t }")
+    query = "PREFIX dcterms: <http://purl.org/dc/terms/> SELECT ?p ?t WHERE { ?p dcterms:title ?t }"
     run = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "query", str(out / "graph.ttl"), query,
-         "--param", f"t={hostile}", "--format", "csv"],
-        capture_output=True, text=True, cwd=ROOT, check=False)
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "query",
+            str(out / "graph.ttl"),
+            query,
+            "--param",
+            f"t={hostile}",
+            "--format",
+            "csv",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     paper = next(p for p in built.papers if p.record_id == "h3")
     rows = run.stdout.splitlines()[1:]
@@ -129,15 +163,18 @@ def test_hostile_titles_stay_inert_in_the_html(hostile_build):
     html = (out / "graph.html").read_text(encoding="utf-8")
     assert "<script>window.pwned" not in html and "<img src=x" not in html
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                    args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu"],
+        )
         page = browser.new_page()
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://")
-                   else r.abort())
+        page.route(
+            "**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort()
+        )
         page.goto((out / "graph.html").as_uri())
         page.wait_for_function("window.kgNetwork !== undefined")
-        labels = page.evaluate(
-            "window.kgNetwork.body.data.nodes.get().map(n => n.title || '')")
+        labels = page.evaluate("window.kgNetwork.body.data.nodes.get().map(n => n.title || '')")
         assert any("<script>window.pwned=1</script>" in str(t) for t in labels)
         assert page.evaluate("window.pwned === undefined")
         browser.close()
@@ -160,8 +197,9 @@ def test_killed_build_leaves_previous_outputs_and_next_build_completes(tmp_path,
         (out / name).write_text(f"previous {name}\n")
     before = _digest(out)
 
-    proc = subprocess.Popen([*cmd, str(slice_)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*cmd, str(slice_)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 120
     while not list(tmp_path.glob(".kg-out.tmp-*")) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -175,8 +213,13 @@ def test_killed_build_leaves_previous_outputs_and_next_build_completes(tmp_path,
         assert "interrupted" in stderr and "Traceback" not in stderr
     assert _digest(out) == before
 
-    again = subprocess.run([*cmd, str(slice_), "--exports", "rdf,tables"], cwd=ROOT,
-                           capture_output=True, text=True, check=False)
+    again = subprocess.run(
+        [*cmd, str(slice_), "--exports", "rdf,tables"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert again.returncode == 0, again.stderr
     manifest = json.loads((out / "build.json").read_text())
     assert manifest["counts"]["papers"] == 40
@@ -188,7 +231,11 @@ def test_second_build_into_the_same_folder_is_refused(tmp_path):
     with output_folder(out):
         run = subprocess.run(
             [sys.executable, "-m", "kg.cli", "build", str(DEMO), "--out", str(out), "--quiet"],
-            cwd=ROOT, capture_output=True, text=True, check=False)
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert run.returncode == 2
         assert "another kg build is writing into this folder" in run.stderr
         with pytest.raises(OutputError, match="another kg build"), output_folder(out):
@@ -200,7 +247,11 @@ def test_unwritable_output_is_reported_before_any_work(tmp_path):
     blocker.write_text("not a folder")
     run = subprocess.run(
         [sys.executable, "-m", "kg.cli", "build", str(DEMO), "--out", str(blocker / "out")],
-        cwd=ROOT, capture_output=True, text=True, check=False)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode == 2
     assert "cannot write the output folder" in run.stderr and "keyphrases" not in run.stderr
 
@@ -212,8 +263,22 @@ def test_strict_fails_on_any_reject_and_keeps_previous_outputs(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('{"title": "Graph learning", "abstract": "We learn on graphs."}\n{oops\n')
     run = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "build", str(src), "--out", str(out), "--strict",
-         "--quiet"], cwd=ROOT, capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "build",
+            str(src),
+            "--out",
+            str(out),
+            "--strict",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode == 2
     assert "--strict: 1 record(s) rejected" in run.stderr and "line 2" in run.stderr
     assert [p.name for p in out.iterdir()] == ["graph.ttl"]
@@ -222,19 +287,39 @@ def test_strict_fails_on_any_reject_and_keeps_previous_outputs(tmp_path):
 
 def test_csv_with_missing_and_extra_columns(tmp_path):
     path = tmp_path / "p.csv"
-    path.write_text("title,abstract,year\nA paper,Some text,2020\nShort row,only two\n"
-                    "Too,many,2021,columns,here\n")
+    path.write_text(
+        "title,abstract,year\nA paper,Some text,2020\nShort row,only two\n"
+        "Too,many,2021,columns,here\n"
+    )
     result = read_papers([path])
     assert [p.title for p in result.papers] == ["A paper", "Short row"]
     assert result.rejected[0].locator == "line 4" and "5 columns" in result.rejected[0].reason
 
 
 def test_huge_abstract_is_kept_and_extracted(tmp_path, embedder):
-    words = ["graph", "neural", "networks", "learn", "molecular", "representations", "with", "message", "passing", "layers", "while", "attention", "improves", "long", "range", "interactions"]
+    words = [
+        "graph",
+        "neural",
+        "networks",
+        "learn",
+        "molecular",
+        "representations",
+        "with",
+        "message",
+        "passing",
+        "layers",
+        "while",
+        "attention",
+        "improves",
+        "long",
+        "range",
+        "interactions",
+    ]
     huge = " ".join(words[i % len(words)] for i in range(100_000))
     path = tmp_path / "big.jsonl"
-    path.write_text(json.dumps({"id": "big", "title": "Message passing at scale",
-                                "abstract": huge}) + "\n")
+    path.write_text(
+        json.dumps({"id": "big", "title": "Message passing at scale", "abstract": huge}) + "\n"
+    )
     built = make_graph([path], embedder=embedder, progress=False)
     assert len(built.papers[0].abstract.split()) == 100_000
     assert built.keyphrases[0].keyphrases

@@ -35,8 +35,11 @@ def free_port() -> int:
 
 def children(pid: int) -> list[int]:
     """Child processes of every thread of ``pid`` (replacement workers start from threads)."""
-    return [int(p) for task in Path(f"/proc/{pid}/task").iterdir()
-            for p in (task / "children").read_text().split()]
+    return [
+        int(p)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for p in (task / "children").read_text().split()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +47,24 @@ def server(demo_build):
     _, out = demo_build
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", str(out), "--host", "127.0.0.1",
-         "--port", str(port), "--timeout", str(TIMEOUT_S)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "serve",
+            str(out),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--timeout",
+            str(TIMEOUT_S),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/sparql"
     deadline = time.monotonic() + 120
     while True:
@@ -106,8 +124,12 @@ def test_ask_and_construct(server):
     assert ask.queryAndConvert()["boolean"] is True
     no = client(url, "ASK { ?p a <https://example.org/Nothing> }", JSON)
     assert no.queryAndConvert()["boolean"] is False
-    construct = client(url, """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        CONSTRUCT { ?c skos:prefLabel ?l } WHERE { ?c skos:prefLabel ?l }""", TURTLE)
+    construct = client(
+        url,
+        """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        CONSTRUCT { ?c skos:prefLabel ?l } WHERE { ?c skos:prefLabel ?l }""",
+        TURTLE,
+    )
     body = construct.queryAndConvert()
     g = Graph().parse(data=body, format="turtle")
     assert len(g) > 100
@@ -116,9 +138,14 @@ def test_ask_and_construct(server):
 def test_a_query_in_the_request_body_with_content_negotiation(server):
     _, url, _ = server
     request = urllib.request.Request(
-        url, data=b"ASK { ?s ?p ?o }", method="POST",
-        headers={"Content-Type": "application/sparql-query",
-                 "Accept": "text/csv;q=0.5, application/sparql-results+xml"})
+        url,
+        data=b"ASK { ?s ?p ?o }",
+        method="POST",
+        headers={
+            "Content-Type": "application/sparql-query",
+            "Accept": "text/csv;q=0.5, application/sparql-results+xml",
+        },
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.headers["Content-Type"].startswith("application/sparql-results+xml")
         assert b"<boolean>true</boolean>" in response.read()
@@ -132,8 +159,12 @@ def test_updates_are_refused_with_a_clear_error(server):
         sparql.query()
     assert err.value.code == 403
     assert "read-only" in err.value.read().decode()
-    request = urllib.request.Request(url, data=b"DELETE WHERE { ?s ?p ?o }", method="POST",
-                                     headers={"Content-Type": "application/sparql-update"})
+    request = urllib.request.Request(
+        url,
+        data=b"DELETE WHERE { ?s ?p ?o }",
+        method="POST",
+        headers={"Content-Type": "application/sparql-update"},
+    )
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(request, timeout=30)
     assert err.value.code == 403
@@ -167,9 +198,14 @@ def test_a_slow_query_is_stopped_and_the_server_goes_on(server):
 def test_a_port_in_use_is_a_one_line_error(server):
     _, url, out = server
     port = url.split(":")[2].split("/")[0]
-    run = subprocess.run([sys.executable, "-m", "kg.cli", "serve", str(out), "--port", port],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120,
-                         env={**os.environ})
+    run = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "serve", str(out), "--port", port],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ},
+    )
     assert run.returncode == 2
     assert run.stderr.startswith(f"kg: error: cannot listen on 127.0.0.1:{port}")
 
@@ -179,7 +215,8 @@ def test_negotiation_picks_the_first_acceptable_type():
     assert negotiate("ASK", "text/csv") == "text/csv"
     assert negotiate("SELECT", "text/html, */*;q=0.1") == "application/sparql-results+json"
     assert negotiate("CONSTRUCT", "application/n-triples, text/turtle;q=0.9") == (
-        "application/n-triples")
+        "application/n-triples"
+    )
     assert negotiate("SELECT", None, "csv") == "text/csv"
     with pytest.raises(NotAcceptable):
         negotiate("SELECT", "text/turtle")

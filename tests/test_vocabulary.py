@@ -22,10 +22,12 @@ def test_shipped_table_is_attributed_and_its_keys_are_current():
 
 
 def test_exact_close_and_broader_matches():
-    concepts = [Concept("reinforcement learning", "reinforcement learning"),
-                Concept("machine learning", "machine learning"),
-                Concept("data visualisation", "data visualisation"),
-                Concept("gflownet", "GFlowNet")]
+    concepts = [
+        Concept("reinforcement learning", "reinforcement learning"),
+        Concept("machine learning", "machine learning"),
+        Concept("data visualisation", "data visualisation"),
+        Concept("gflownet", "GFlowNet"),
+    ]
     out = {c.key: c for c in link_vocabulary(concepts, load_cso())}
     rl = out["reinforcement learning"]
     assert rl.exact_match == (CSO_BASE + "reinforcement_learning",)

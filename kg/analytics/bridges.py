@@ -71,8 +71,20 @@ def bridging_concepts(
         for node in sorted(net)
         if spread[node][1] > 1 and occurrences[node] >= min_papers
     ]
-    frame = pd.DataFrame(rows, columns=["concept", "node", "cluster", "papers", "degree",
-                                        "clusters_linked", "participation", "betweenness"])
-    frame = frame.sort_values(["participation", "papers", "node"],
-                              ascending=[False, False, True], kind="stable")
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "concept",
+            "node",
+            "cluster",
+            "papers",
+            "degree",
+            "clusters_linked",
+            "participation",
+            "betweenness",
+        ],
+    )
+    frame = frame.sort_values(
+        ["participation", "papers", "node"], ascending=[False, False, True], kind="stable"
+    )
     return frame.reset_index(drop=True)

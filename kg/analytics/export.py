@@ -45,13 +45,17 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
     """Every analytics table of ``build`` and the summary written to ``analytics.json``."""
     a = build.analysis
     label = {c.key: c.pref_label for c in build.linked.concepts}
-    papers = pd.DataFrame({"key": [p.key for p in build.papers],
-                           "date": [p.date or "" for p in build.papers]})
-    mentions = pd.DataFrame({
-        "paper": [m.paper_key for m in build.linked.mentions],
-        "concept_key": [m.concept_key for m in build.linked.mentions],
-        "concept": [label[m.concept_key] for m in build.linked.mentions],
-    }, columns=["paper", "concept_key", "concept"])
+    papers = pd.DataFrame(
+        {"key": [p.key for p in build.papers], "date": [p.date or "" for p in build.papers]}
+    )
+    mentions = pd.DataFrame(
+        {
+            "paper": [m.paper_key for m in build.linked.mentions],
+            "concept_key": [m.concept_key for m in build.linked.mentions],
+            "concept": [label[m.concept_key] for m in build.linked.mentions],
+        },
+        columns=["paper", "concept_key", "concept"],
+    )
     occurrences = Counter(concept_node(m.concept_key) for m in build.linked.mentions)
     net = concept_network(build.graph)
     node_label = {concept_node(k): v for k, v in label.items()}
@@ -62,18 +66,28 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
 
     seed, resolution = build.config.seed, build.config.resolution
     stability = cluster_stability(
-        net, seeds=range(seed + 1, seed + STABILITY_RUNS), resolution=resolution,
-        reference=cluster_of, reference_seed=seed,
+        net,
+        seeds=range(seed + 1, seed + STABILITY_RUNS),
+        resolution=resolution,
+        reference=cluster_of,
+        reference_seed=seed,
     )
-    thematic = thematic_map(net, cluster_of, occurrences, labels=a.cluster_labels,
-                            min_concepts=THEMATIC_MIN_CONCEPTS)
+    thematic = thematic_map(
+        net, cluster_of, occurrences, labels=a.cluster_labels, min_concepts=THEMATIC_MIN_CONCEPTS
+    )
     thematic["stability"] = [stability.clusters.get(c, float("nan")) for c in thematic["cluster"]]
 
-    bridges = bridging_concepts(net, cluster_of, occurrences, labels=node_label,
-                                betweenness=a.betweenness)
-    gaps = research_gaps(net, {concept_node(k): v for k, v in build.concept_vectors.items()},
-                         occurrences, papers=len(build.papers), labels=node_label,
-                         cluster_of=cluster_of)
+    bridges = bridging_concepts(
+        net, cluster_of, occurrences, labels=node_label, betweenness=a.betweenness
+    )
+    gaps = research_gaps(
+        net,
+        {concept_node(k): v for k, v in build.concept_vectors.items()},
+        occurrences,
+        papers=len(build.papers),
+        labels=node_label,
+        cluster_of=cluster_of,
+    )
     for frame in (bridges, gaps):
         for column in ("node", "a", "b"):
             if column in frame:
@@ -85,18 +99,36 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
     summary = {
         "modularity": round(a.modularity, 6),
         "resolution": resolution,
-        "stability": {**stability.summary(), "seeds_used": sorted(stability.runs["seed"].tolist()),
-                      "min_component": 3},
-        "trends": {"freq": TREND_FREQ, "dated_papers": dated,
-                   "undated_papers": len(papers) - dated,
-                   "periods": sorted(trends["period"].unique().tolist())},
-        "thematic": {"clusters_mapped": len(thematic), "min_concepts": THEMATIC_MIN_CONCEPTS,
-                     "quadrants": dict(sorted(Counter(thematic["quadrant"]).items()))},
+        "stability": {
+            **stability.summary(),
+            "seeds_used": sorted(stability.runs["seed"].tolist()),
+            "min_component": 3,
+        },
+        "trends": {
+            "freq": TREND_FREQ,
+            "dated_papers": dated,
+            "undated_papers": len(papers) - dated,
+            "periods": sorted(trends["period"].unique().tolist()),
+        },
+        "thematic": {
+            "clusters_mapped": len(thematic),
+            "min_concepts": THEMATIC_MIN_CONCEPTS,
+            "quadrants": dict(sorted(Counter(thematic["quadrant"]).items())),
+        },
         "bridges": len(bridges),
         "gaps": len(gaps),
     }
-    return ({"trends": trends, "emerging": emerging, "thematic": thematic,
-             "stability": stability.runs, "bridges": bridges, "gaps": gaps}, summary)
+    return (
+        {
+            "trends": trends,
+            "emerging": emerging,
+            "thematic": thematic,
+            "stability": stability.runs,
+            "bridges": bridges,
+            "gaps": gaps,
+        },
+        summary,
+    )
 
 
 def write_analytics(build: Build, out: Path) -> list[Path]:

@@ -52,8 +52,18 @@ def research_gaps(
         (n for n in net if occurrences.get(n, 0) >= min_papers and n in vectors),
         key=lambda n: (-occurrences[n], n),
     )[:max_concepts]
-    columns = ["a", "b", "concept_a", "concept_b", "similarity", "papers_a", "papers_b",
-               "expected", "cluster_a", "cluster_b"]
+    columns = [
+        "a",
+        "b",
+        "concept_a",
+        "concept_b",
+        "similarity",
+        "papers_a",
+        "papers_b",
+        "expected",
+        "cluster_a",
+        "cluster_b",
+    ]
     if len(ranked) < 2:
         return pd.DataFrame(columns=columns)
     nodes = sorted(ranked)
@@ -70,14 +80,22 @@ def research_gaps(
         a, b = nodes[i], nodes[j]
         if net.has_edge(a, b) or words[a] <= words[b] or words[b] <= words[a]:
             continue
-        rows.append({
-            "a": a, "b": b, "concept_a": names[a], "concept_b": names[b],
-            "similarity": round(float(sims[i, j]), 6),
-            "papers_a": int(occurrences[a]), "papers_b": int(occurrences[b]),
-            "expected": round(occurrences[a] * occurrences[b] / max(papers, 1), 6),
-            "cluster_a": (cluster_of or {}).get(a, -1), "cluster_b": (cluster_of or {}).get(b, -1),
-        })
+        rows.append(
+            {
+                "a": a,
+                "b": b,
+                "concept_a": names[a],
+                "concept_b": names[b],
+                "similarity": round(float(sims[i, j]), 6),
+                "papers_a": int(occurrences[a]),
+                "papers_b": int(occurrences[b]),
+                "expected": round(occurrences[a] * occurrences[b] / max(papers, 1), 6),
+                "cluster_a": (cluster_of or {}).get(a, -1),
+                "cluster_b": (cluster_of or {}).get(b, -1),
+            }
+        )
     frame = pd.DataFrame(rows, columns=columns)
-    frame = frame.sort_values(["similarity", "expected", "a", "b"],
-                              ascending=[False, False, True, True], kind="stable")
+    frame = frame.sort_values(
+        ["similarity", "expected", "a", "b"], ascending=[False, False, True, True], kind="stable"
+    )
     return frame.head(top).reset_index(drop=True)

@@ -49,8 +49,9 @@ class Stability:
 
 def louvain(net: nx.Graph, *, seed: int, resolution: float = 1.0) -> dict[str, int]:
     """One Louvain partition as node -> community number (numbered in a canonical order)."""
-    communities = nx.community.louvain_communities(net, weight="weight", resolution=resolution,
-                                                   seed=seed)
+    communities = nx.community.louvain_communities(
+        net, weight="weight", resolution=resolution, seed=seed
+    )
     ordered = sorted((sorted(c) for c in communities), key=lambda c: (-len(c), c[0]))
     return {n: i for i, nodes in enumerate(ordered) for n in nodes}
 
@@ -91,26 +92,32 @@ def cluster_stability(
             groups.setdefault(c, set()).add(n)
         if not net.size():
             return 0.0
-        return float(nx.community.modularity(net, groups.values(), weight="weight",
-                                             resolution=resolution))
+        return float(
+            nx.community.modularity(net, groups.values(), weight="weight", resolution=resolution)
+        )
 
     rows = []
     for s, part in sorted(partitions.items()):
         labels = [part[n] for n in scored]
-        rows.append({
-            "seed": s,
-            "clusters": len(set(part.values())),
-            "modularity": round(modularity(part), 6),
-            "ari": round(_safe(adjusted_rand_score, ref, labels), 6),
-            "nmi": round(_safe(normalized_mutual_info_score, ref, labels), 6),
-        })
+        rows.append(
+            {
+                "seed": s,
+                "clusters": len(set(part.values())),
+                "modularity": round(modularity(part), 6),
+                "ari": round(_safe(adjusted_rand_score, ref, labels), 6),
+                "nmi": round(_safe(normalized_mutual_info_score, ref, labels), 6),
+            }
+        )
     runs = pd.DataFrame(rows, columns=["seed", "clusters", "modularity", "ari", "nmi"])
 
     vectors = [[part[n] for n in scored] for _, part in sorted(partitions.items())]
     pairs = list(combinations(vectors, 2))
     ari = float(np.mean([_safe(adjusted_rand_score, a, b) for a, b in pairs])) if pairs else 1.0
-    nmi = (float(np.mean([_safe(normalized_mutual_info_score, a, b) for a, b in pairs]))
-           if pairs else 1.0)
+    nmi = (
+        float(np.mean([_safe(normalized_mutual_info_score, a, b) for a, b in pairs]))
+        if pairs
+        else 1.0
+    )
 
     others = [part for s, part in sorted(partitions.items()) if s != reference_seed]
     per_cluster = _best_match(reference, others, set(scored))
@@ -121,8 +128,9 @@ def _safe(score, a: list[int], b: list[int]) -> float:  # noqa: ANN001 - sklearn
     return float(score(a, b)) if len(a) else 1.0
 
 
-def _best_match(reference: Mapping[str, int], others: list[dict[str, int]],
-                scored: set[str]) -> pd.Series:
+def _best_match(
+    reference: Mapping[str, int], others: list[dict[str, int]], scored: set[str]
+) -> pd.Series:
     """Mean over ``others`` of each reference cluster's best Jaccard overlap with their clusters."""
     ref_sets: dict[int, set[str]] = {}
     for n, c in reference.items():

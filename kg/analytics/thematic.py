@@ -33,8 +33,9 @@ import pandas as pd
 QUADRANTS = ("motor", "basic", "niche", "emerging or declining")
 
 
-def quadrant(centrality: float, density: float, *, centrality_cut: float,
-             density_cut: float) -> str:
+def quadrant(
+    centrality: float, density: float, *, centrality_cut: float, density_cut: float
+) -> str:
     """The bibliometrix quadrant of a theme, given where the axes cross.
 
     >>> quadrant(2.0, 5.0, centrality_cut=1.0, density_cut=1.0)
@@ -104,8 +105,9 @@ def thematic_map(
         for cid, nodes in sorted(members.items())
         if len(nodes) >= min_concepts
     ]
-    frame = pd.DataFrame(rows, columns=["cluster", "label", "concepts", "papers_mentioning",
-                                        "centrality", "density"])
+    frame = pd.DataFrame(
+        rows, columns=["cluster", "label", "concepts", "papers_mentioning", "centrality", "density"]
+    )
     if frame.empty:
         frame["quadrant"] = pd.Series(dtype=str)
         return frame

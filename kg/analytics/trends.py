@@ -50,14 +50,16 @@ def _period_names(present: list[str], freq: str) -> list[str]:
     return [str(p) for p in pd.period_range(lo, hi, freq="M")]
 
 
-def concept_periods(papers: pd.DataFrame, mentions: pd.DataFrame, *,
-                    freq: str = "month") -> Periods:
+def concept_periods(
+    papers: pd.DataFrame, mentions: pd.DataFrame, *, freq: str = "month"
+) -> Periods:
     """Count each concept's papers per period (the matrix behind the other functions)."""
     if freq not in FREQS:
         raise ConfigError(f"freq must be one of {', '.join(FREQS)}, got {freq!r}")
     width = FREQS[freq]
     dates = {
-        str(k): str(d) for k, d in zip(papers["key"], papers["date"], strict=True)
+        str(k): str(d)
+        for k, d in zip(papers["key"], papers["date"], strict=True)
         if isinstance(d, str) and len(d) >= width
     }
     period_of = {k: d[:width] for k, d in dates.items()}
@@ -69,8 +71,9 @@ def concept_periods(papers: pd.DataFrame, mentions: pd.DataFrame, *,
 
     dated = mentions[mentions["paper"].astype(str).isin(period_of)]
     pairs = dated[["concept_key", "paper"]].astype(str).drop_duplicates()
-    label_of = dict(zip(mentions["concept_key"].astype(str), mentions["concept"].astype(str),
-                        strict=True))
+    label_of = dict(
+        zip(mentions["concept_key"].astype(str), mentions["concept"].astype(str), strict=True)
+    )
     keys = sorted(pairs["concept_key"].unique())
     row = {k: i for i, k in enumerate(keys)}
     counts = np.zeros((len(keys), len(names)))
@@ -79,12 +82,20 @@ def concept_periods(papers: pd.DataFrame, mentions: pd.DataFrame, *,
         counts[row[key], index[period_of[paper]]] += 1
         if key not in first or dates[paper] < first[key]:
             first[key] = dates[paper]
-    return Periods(names, totals, keys, [label_of[k] for k in keys], counts,
-                   [first[k] for k in keys], len(papers) - len(period_of))
+    return Periods(
+        names,
+        totals,
+        keys,
+        [label_of[k] for k in keys],
+        counts,
+        [first[k] for k in keys],
+        len(papers) - len(period_of),
+    )
 
 
-def concept_trends(papers: pd.DataFrame, mentions: pd.DataFrame, *,
-                   freq: str = "month") -> pd.DataFrame:
+def concept_trends(
+    papers: pd.DataFrame, mentions: pd.DataFrame, *, freq: str = "month"
+) -> pd.DataFrame:
     """Each concept's papers per period, with the period's total and the concept's share.
 
     One row per concept and period where the concept has papers (long format: pivot it for a
@@ -102,18 +113,25 @@ def concept_trends(papers: pd.DataFrame, mentions: pd.DataFrame, *,
     """
     p = concept_periods(papers, mentions, freq=freq)
     rows = [
-        {"period": p.names[t], "concept": p.labels[i], "concept_key": p.keys[i],
-         "papers": int(p.counts[i, t]), "period_papers": int(p.totals[t]),
-         "share": round(p.counts[i, t] / p.totals[t], 6)}
+        {
+            "period": p.names[t],
+            "concept": p.labels[i],
+            "concept_key": p.keys[i],
+            "papers": int(p.counts[i, t]),
+            "period_papers": int(p.totals[t]),
+            "share": round(p.counts[i, t] / p.totals[t], 6),
+        }
         for i, t in zip(*np.nonzero(p.counts), strict=True)
     ]
-    frame = pd.DataFrame(rows, columns=["period", "concept", "concept_key", "papers",
-                                        "period_papers", "share"])
+    frame = pd.DataFrame(
+        rows, columns=["period", "concept", "concept_key", "papers", "period_papers", "share"]
+    )
     return frame.sort_values(["concept_key", "period"], kind="stable").reset_index(drop=True)
 
 
-def poisson_growth(counts: np.ndarray, totals: np.ndarray, *, smoothing: float = 1.0,
-                   iterations: int = 50) -> tuple[np.ndarray, np.ndarray]:
+def poisson_growth(
+    counts: np.ndarray, totals: np.ndarray, *, smoothing: float = 1.0, iterations: int = 50
+) -> tuple[np.ndarray, np.ndarray]:
     """Log growth per period of each row's share, and its standard error (Poisson regression).
 
     >>> b, se = poisson_growth(np.array([[1.0, 2.0, 4.0, 8.0]]), np.array([100.0] * 4),
@@ -146,8 +164,9 @@ def poisson_growth(counts: np.ndarray, totals: np.ndarray, *, smoothing: float =
     return b, np.sqrt(haa / (haa * hbb - hab * hab))
 
 
-def kleinberg_bursts(counts: np.ndarray, totals: np.ndarray, *, scale: float = 2.0,
-                     gamma: float = 1.0) -> np.ndarray:
+def kleinberg_bursts(
+    counts: np.ndarray, totals: np.ndarray, *, scale: float = 2.0, gamma: float = 1.0
+) -> np.ndarray:
     """Kleinberg's two-state batched burst detection: a boolean (rows × periods) burst mask.
 
     Periods without papers are never in a burst.
@@ -224,25 +243,43 @@ def emerging_concepts(
     for i, key in enumerate(p.keys):
         start, end, weight = _strongest_burst(bursts[i], p.counts[i], p.totals, scale=burst_scale)
         first = p.first_seen[i]
-        rows.append({
-            "concept": p.labels[i],
-            "concept_key": key,
-            "papers": int(total[i]),
-            "first_seen": first,
-            "first_period": first[: FREQS[freq]],
-            "growth": _round(growth[i]),
-            "growth_per_period": _round(np.expm1(growth[i])),
-            "growth_z": _round(growth[i] / se[i]),
-            "burst_start": p.names[start] if weight else "",
-            "burst_end": p.names[end] if weight else "",
-            "burst_weight": round(weight, 6),
-        })
-    frame = pd.DataFrame(rows, columns=[
-        "concept", "concept_key", "papers", "first_seen", "first_period", "growth",
-        "growth_per_period", "growth_z", "burst_start", "burst_end", "burst_weight",
-    ])
-    frame = frame.sort_values(["growth", "papers", "concept_key"], ascending=[False, False, True],
-                              kind="stable", na_position="last")
+        rows.append(
+            {
+                "concept": p.labels[i],
+                "concept_key": key,
+                "papers": int(total[i]),
+                "first_seen": first,
+                "first_period": first[: FREQS[freq]],
+                "growth": _round(growth[i]),
+                "growth_per_period": _round(np.expm1(growth[i])),
+                "growth_z": _round(growth[i] / se[i]),
+                "burst_start": p.names[start] if weight else "",
+                "burst_end": p.names[end] if weight else "",
+                "burst_weight": round(weight, 6),
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "concept",
+            "concept_key",
+            "papers",
+            "first_seen",
+            "first_period",
+            "growth",
+            "growth_per_period",
+            "growth_z",
+            "burst_start",
+            "burst_end",
+            "burst_weight",
+        ],
+    )
+    frame = frame.sort_values(
+        ["growth", "papers", "concept_key"],
+        ascending=[False, False, True],
+        kind="stable",
+        na_position="last",
+    )
     return frame.reset_index(drop=True)
 
 
@@ -250,8 +287,9 @@ def _round(value: float) -> float:
     return round(float(value), 6) if np.isfinite(value) else float("nan")
 
 
-def _strongest_burst(mask: np.ndarray, counts: np.ndarray, totals: np.ndarray, *,
-                     scale: float) -> tuple[int, int, float]:
+def _strongest_burst(
+    mask: np.ndarray, counts: np.ndarray, totals: np.ndarray, *, scale: float
+) -> tuple[int, int, float]:
     """The burst run with the largest likelihood gain: (first period, last period, weight)."""
     live = totals > 0
     if not mask.any() or not live.any():
@@ -260,7 +298,7 @@ def _strongest_burst(mask: np.ndarray, counts: np.ndarray, totals: np.ndarray, *
     p1 = min(scale * p0, 1 - 1e-9)
     gain = np.zeros(len(totals))
     r, d = counts[live], totals[live]
-    gain[live] = (r * np.log(p1 / p0) + (d - r) * (np.log1p(-p1) - np.log1p(-p0)))
+    gain[live] = r * np.log(p1 / p0) + (d - r) * (np.log1p(-p1) - np.log1p(-p0))
     best = (0, 0, 0.0)
     t = 0
     while t < len(mask):

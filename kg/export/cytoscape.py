@@ -19,13 +19,26 @@ if TYPE_CHECKING:
     from kg.build import Build
 
 STYLE = [
-    {"selector": "node", "style": {"background-color": "data(color)", "label": "data(label)",
-                                   "width": "mapData(size, 0, 30, 4, 60)",
-                                   "height": "mapData(size, 0, 30, 4, 60)", "font-size": 10}},
-    {"selector": "node[kind = 'paper']", "style": {"shape": "rectangle", "label": "",
-                                                   "background-color": "#ffffff",
-                                                   "border-color": "data(color)",
-                                                   "border-width": 2}},
+    {
+        "selector": "node",
+        "style": {
+            "background-color": "data(color)",
+            "label": "data(label)",
+            "width": "mapData(size, 0, 30, 4, 60)",
+            "height": "mapData(size, 0, 30, 4, 60)",
+            "font-size": 10,
+        },
+    },
+    {
+        "selector": "node[kind = 'paper']",
+        "style": {
+            "shape": "rectangle",
+            "label": "",
+            "background-color": "#ffffff",
+            "border-color": "data(color)",
+            "border-width": 2,
+        },
+    },
     {"selector": "edge", "style": {"line-color": "#bbbbbb", "opacity": 0.5, "width": 1}},
 ]
 

@@ -49,8 +49,11 @@ def safe_json(value: Any) -> str:
     """
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return (
-        text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
     )
 
 
@@ -179,8 +182,10 @@ def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
     for node in view.nodes:
         if graph.nodes[node]["kind"] == CONCEPT:
             by_cluster[looks[node].cluster].append(node)
-    ranked = sorted((n for nodes in by_cluster.values() for n in nodes),
-                    key=lambda n: (-a.pagerank.get(n, 0.0), n))
+    ranked = sorted(
+        (n for nodes in by_cluster.values() for n in nodes),
+        key=lambda n: (-a.pagerank.get(n, 0.0), n),
+    )
     for cid in sorted(by_cluster, key=lambda c: (-len(by_cluster[c]), c)):
         top = sorted(by_cluster[cid], key=lambda n: (-a.pagerank.get(n, 0.0), n))
         headline.update(top[:HEADLINES_PER_CLUSTER])
@@ -197,9 +202,14 @@ def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
         look = looks[node]
         kind = graph.nodes[node]["kind"]
         item: dict[str, Any] = {
-            "id": node, "kind": kind, "x": round(look.x * shrink, 2),
-            "y": round(look.y * shrink, 2), "size": look.size,
-            "color": look.color, "cluster": look.cluster, "degree": graph.degree(node),
+            "id": node,
+            "kind": kind,
+            "x": round(look.x * shrink, 2),
+            "y": round(look.y * shrink, 2),
+            "size": look.size,
+            "color": look.color,
+            "cluster": look.cluster,
+            "degree": graph.degree(node),
         }
         if kind == CONCEPT:
             c = concepts[node]
@@ -207,15 +217,27 @@ def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
             n_papers = sum(1 for nb in graph[node] if graph.nodes[nb]["kind"] == PAPER)
             # label weight: 1+ for headline labels (readable at the default zoom); below 0.6
             # the label appears only as one zooms in, the sooner the more central the concept
-            item["w"] = round(1 + 0.4 * (pr / top_pr) ** 0.5 if node in headline
-                              else 0.15 + 0.45 * (pr / top_pr) ** 0.5, 3)
+            item["w"] = round(
+                1 + 0.4 * (pr / top_pr) ** 0.5
+                if node in headline
+                else 0.15 + 0.45 * (pr / top_pr) ** 0.5,
+                3,
+            )
             item["label"] = c.pref_label
-            item["title"] = (f"{c.pref_label}\nconcept · {n_papers} paper"
-                             f"{'' if n_papers == 1 else 's'} · {graph.degree(node)} links")
+            item["title"] = (
+                f"{c.pref_label}\nconcept · {n_papers} paper"
+                f"{'' if n_papers == 1 else 's'} · {graph.degree(node)} links"
+            )
             item["d"] = {
-                "alt": list(c.alt_labels), "acronym": c.acronym or "",
-                "broader": [[f"concept:{b}" if f"concept:{b}" in in_view else "",
-                             label.get(f"concept:{b}", b)] for b in c.broader],
+                "alt": list(c.alt_labels),
+                "acronym": c.acronym or "",
+                "broader": [
+                    [
+                        f"concept:{b}" if f"concept:{b}" in in_view else "",
+                        label.get(f"concept:{b}", b),
+                    ]
+                    for b in c.broader
+                ],
                 "papers": n_papers,
                 "pagerank": round(pr, 6),
                 "betweenness": round(a.betweenness.get(node, 0.0), 6),
@@ -223,7 +245,8 @@ def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
         elif kind == PAPER:
             p = papers[node]
             url = safe_url(p.url) or (
-                safe_url(f"https://arxiv.org/abs/{p.arxiv_id}") if p.arxiv_id else "")
+                safe_url(f"https://arxiv.org/abs/{p.arxiv_id}") if p.arxiv_id else ""
+            )
             title = p.title or _clip(p.abstract, 120)
             item["w"] = 0.1
             item["label"] = _clip(title, 48)
@@ -232,7 +255,10 @@ def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
             if span is not None:
                 item["t"] = list(span)
             item["d"] = {
-                "title": title, "authors": list(p.authors), "date": p.date or "", "url": url,
+                "title": title,
+                "authors": list(p.authors),
+                "date": p.date or "",
+                "url": url,
                 "key": p.key,
                 "other": sorted(label[c] for c in graph[node] if c not in in_view),
             }
@@ -251,17 +277,37 @@ def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
     in_cluster: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for node in view.nodes:
         in_cluster[looks[node].cluster][0 if graph.nodes[node]["kind"] == CONCEPT else 1] += 1
-    clusters = [{"id": cid, "label": text, "color": cluster_color(cid),
-                 "concepts": in_cluster[cid][0], "papers": in_cluster[cid][1]}
-                for cid, text in sorted(a.cluster_labels.items()) if cid in in_cluster]
-    totals = {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
-              "concepts": sum(1 for n in graph if graph.nodes[n]["kind"] == CONCEPT),
-              "papers": len(papers), "clusters": len(a.cluster_labels)}
+    clusters = [
+        {
+            "id": cid,
+            "label": text,
+            "color": cluster_color(cid),
+            "concepts": in_cluster[cid][0],
+            "papers": in_cluster[cid][1],
+        }
+        for cid, text in sorted(a.cluster_labels.items())
+        if cid in in_cluster
+    ]
+    totals = {
+        "nodes": graph.number_of_nodes(),
+        "edges": graph.number_of_edges(),
+        "concepts": sum(1 for n in graph if graph.nodes[n]["kind"] == CONCEPT),
+        "papers": len(papers),
+        "clusters": len(a.cluster_labels),
+    }
     return {
         "title": build.title,
-        "view": {"nodes": len(nodes), "edges": len(edges), "cut": view.cut,
-                 "max_nodes": limit, "total": totals},
-        "clusters": clusters, "nodes": nodes, "edges": edges, "mentions": mentions,
+        "view": {
+            "nodes": len(nodes),
+            "edges": len(edges),
+            "cut": view.cut,
+            "max_nodes": limit,
+            "total": totals,
+        },
+        "clusters": clusters,
+        "nodes": nodes,
+        "edges": edges,
+        "mentions": mentions,
     }
 
 

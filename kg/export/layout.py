@@ -32,8 +32,22 @@ if TYPE_CHECKING:
     from kg.build import Build
 
 PALETTE = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#bab0ac", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf",
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#1f77b4",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#17becf",
 )
 NO_CLUSTER = "#999999"
 CORE = 300
@@ -141,10 +155,12 @@ def _compute(build: Build) -> tuple[dict[str, NodeLook], dict[int, Disc]]:
             low, high = PAPER_SIZE
             size = low + (high - low) * min(1.0, graph.degree(node) / 20)
         x, y = pos[node]
-        looks[node] = NodeLook(round(float(x), 2), round(float(y), 2), round(size, 2),
-                               cluster_color(cid), cid)
-    discs = {cid: (round(x, 2), round(y, 2), round(radius[cid], 2))
-             for cid, (x, y) in centres.items()}
+        looks[node] = NodeLook(
+            round(float(x), 2), round(float(y), 2), round(size, 2), cluster_color(cid), cid
+        )
+    discs = {
+        cid: (round(x, 2), round(y, 2), round(radius[cid], 2)) for cid, (x, y) in centres.items()
+    }
     return looks, discs
 
 
@@ -203,13 +219,15 @@ def _place_cluster(
         core_set = set(core)
         sub.add_weighted_edges_from(
             (u, v, math.log1p(d["weight"]))
-            for u in core for v, d in graph[u].items()
+            for u in core
+            for v, d in graph[u].items()
             if v in core_set and u < v and d["kind"] == "cooccurs"
         )
         # spring_layout scales the largest coordinate to ``scale``: a corner of that square
         # is scale * sqrt(2) from the centre, still inside the disc
-        placed = nx.spring_layout(sub, seed=seed, weight="weight", iterations=60,
-                                  scale=radius * 0.68, center=centre)
+        placed = nx.spring_layout(
+            sub, seed=seed, weight="weight", iterations=60, scale=radius * 0.68, center=centre
+        )
         for node in core:
             x, y = placed[node]
             pos[node] = (float(x), float(y))
@@ -246,6 +264,11 @@ def styled_graph(build: Build) -> nx.Graph:
     labels = build.analysis.cluster_labels
     for node, data in g.nodes(data=True):
         look = looks[node]
-        data.update(cluster_label=labels.get(look.cluster, ""), color=look.color,
-                    size=look.size, x=look.x, y=look.y)
+        data.update(
+            cluster_label=labels.get(look.cluster, ""),
+            color=look.color,
+            size=look.size,
+            x=look.x,
+            y=look.y,
+        )
     return g

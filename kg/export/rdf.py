@@ -78,9 +78,17 @@ def to_rdf(build: Build, *, base: str = DEFAULT_BASE) -> Graph:
     """The build as an rdflib graph."""
     iris = Iris(base)
     g = Graph()
-    for prefix, ns in (("kg", KG), ("skos", SKOS), ("dcterms", DCTERMS), ("schema", SCHEMA),
-                       ("prov", PROV), ("foaf", FOAF), ("void", VOID), ("xsd", XSD),
-                       ("owl", OWL)):
+    for prefix, ns in (
+        ("kg", KG),
+        ("skos", SKOS),
+        ("dcterms", DCTERMS),
+        ("schema", SCHEMA),
+        ("prov", PROV),
+        ("foaf", FOAF),
+        ("void", VOID),
+        ("xsd", XSD),
+        ("owl", OWL),
+    ):
         g.bind(prefix, ns._NS if ns is KG else ns)
     g.bind("id", base)
     analysis = build.analysis
@@ -98,8 +106,9 @@ def to_rdf(build: Build, *, base: str = DEFAULT_BASE) -> Graph:
         g.add((c, RDF.type, KG.Cluster))
         g.add((c, RDFS.label, Literal(label, lang="en")))
         g.add((c, KG.clusterNumber, Literal(cid, datatype=XSD.integer)))
-        size = sum(1 for n, k in analysis.cluster_of.items()
-                   if k == cid and n.startswith("concept:"))
+        size = sum(
+            1 for n, k in analysis.cluster_of.items() if k == cid and n.startswith("concept:")
+        )
         g.add((c, KG.clusterSize, Literal(size, datatype=XSD.integer)))
 
     papers_of: dict[str, int] = {}
@@ -203,10 +212,14 @@ def _describe_dataset(g: Graph, iris: Iris, title: str) -> None:
     g.add((d, VOID.rootResource, iris.scheme))
     g.add((d, VOID.uriSpace, Literal(iris.base)))
     g.add((d, PROV.wasGeneratedBy, iris.activity))
-    for prop, value in ((VOID.triples, triples), (VOID.entities, len(subjects)),
-                        (VOID.distinctSubjects, len(subjects)),
-                        (VOID.distinctObjects, len(objects)),
-                        (VOID.properties, len(properties)), (VOID.classes, len(classes))):
+    for prop, value in (
+        (VOID.triples, triples),
+        (VOID.entities, len(subjects)),
+        (VOID.distinctSubjects, len(subjects)),
+        (VOID.distinctObjects, len(objects)),
+        (VOID.properties, len(properties)),
+        (VOID.classes, len(classes)),
+    ):
         g.add((d, prop, Literal(value, datatype=XSD.integer)))
     for cls, count in classes.items():
         part = iris.partition("class", g.namespace_manager.normalizeUri(str(cls)))

@@ -36,15 +36,28 @@ def tables(build: Build) -> dict[str, pd.DataFrame]:
                 "pagerank": round(a.pagerank.get(concept_node(c.key), 0.0), 6),
                 "betweenness": round(a.betweenness.get(concept_node(c.key), 0.0), 6),
                 "cluster": a.cluster_of.get(concept_node(c.key), -1),
-                "cluster_label": a.cluster_labels.get(a.cluster_of.get(concept_node(c.key), -1), ""),
+                "cluster_label": a.cluster_labels.get(
+                    a.cluster_of.get(concept_node(c.key), -1), ""
+                ),
                 "acronym": c.acronym or "",
                 "alt_labels": " | ".join(c.alt_labels),
                 "broader": " | ".join(c.broader),
             }
             for c in build.linked.concepts
         ],
-        columns=["concept", "key", "papers", "degree", "pagerank", "betweenness", "cluster",
-                 "cluster_label", "acronym", "alt_labels", "broader"],
+        columns=[
+            "concept",
+            "key",
+            "papers",
+            "degree",
+            "pagerank",
+            "betweenness",
+            "cluster",
+            "cluster_label",
+            "acronym",
+            "alt_labels",
+            "broader",
+        ],
     )
     concepts = concepts.sort_values(["pagerank", "key"], ascending=[False, True], kind="stable")
 
@@ -64,8 +77,18 @@ def tables(build: Build) -> dict[str, pd.DataFrame]:
             }
             for p in build.papers
         ],
-        columns=["key", "id", "title", "authors", "date", "url", "categories", "cluster",
-                 "concepts", "source"],
+        columns=[
+            "key",
+            "id",
+            "title",
+            "authors",
+            "date",
+            "url",
+            "categories",
+            "cluster",
+            "concepts",
+            "source",
+        ],
     ).sort_values("key", kind="stable")
 
     mentions = pd.DataFrame(
@@ -99,10 +122,17 @@ def tables(build: Build) -> dict[str, pd.DataFrame]:
         ],
         columns=["cluster", "label", "concepts", "papers"],
     )
-    merges = pd.DataFrame(build.linked.merges, columns=["concept", "pref_label", "merged", "reason"])
+    merges = pd.DataFrame(
+        build.linked.merges, columns=["concept", "pref_label", "merged", "reason"]
+    )
     merges = merges.sort_values(["concept", "merged"], kind="stable")
-    return {"concepts": concepts, "papers": papers, "mentions": mentions,
-            "clusters": clusters, "merges": merges}
+    return {
+        "concepts": concepts,
+        "papers": papers,
+        "mentions": mentions,
+        "clusters": clusters,
+        "merges": merges,
+    }
 
 
 def write_tables(build: Build, out: Path) -> list[Path]:

@@ -52,12 +52,15 @@ def vosviewer_json(build: Build) -> dict[str, Any]:
         item: dict[str, Any] = {
             "id": ids[node],
             "label": label,
-            "description": _description(label, alt.get(node, ()),
-                                        a.cluster_labels.get(cid, "")),
+            "description": _description(label, alt.get(node, ()), a.cluster_labels.get(cid, "")),
             "x": look.x,
             "y": look.y,
-            "weights": {"Occurrences": len(papers), "Links": len(co),
-                        "Total link strength": sum(co), "Size": look.size},
+            "weights": {
+                "Occurrences": len(papers),
+                "Links": len(co),
+                "Total link strength": sum(co),
+                "Size": look.size,
+            },
             "scores": scores,
         }
         if 0 <= cid < VOS_MAX_CLUSTERS:
@@ -65,16 +68,25 @@ def vosviewer_json(build: Build) -> dict[str, Any]:
         items.append(item)
     pairs = sorted(
         (min(ids[u], ids[v]), max(ids[u], ids[v]), d["weight"])
-        for u, v, d in graph.edges(data=True) if d["kind"] == "cooccurs"
+        for u, v, d in graph.edges(data=True)
+        if d["kind"] == "cooccurs"
     )
     links = [{"source_id": s, "target_id": t, "strength": w} for s, t, w in pairs]
-    colours = [{"cluster": cid + 1, "color": cluster_color(cid)}
-               for cid in sorted(a.cluster_labels) if cid < VOS_MAX_CLUSTERS]
+    colours = [
+        {"cluster": cid + 1, "color": cluster_color(cid)}
+        for cid in sorted(a.cluster_labels)
+        if cid < VOS_MAX_CLUSTERS
+    ]
     return {
         "config": {
-            "terminology": {"item": "Concept", "items": "Concepts", "link": "Co-occurrence link",
-                            "links": "Co-occurrence links", "link_strength": "Papers in common",
-                            "total_link_strength": "Total papers in common"},
+            "terminology": {
+                "item": "Concept",
+                "items": "Concepts",
+                "link": "Co-occurrence link",
+                "links": "Co-occurrence links",
+                "link_strength": "Papers in common",
+                "total_link_strength": "Total papers in common",
+            },
             "color_schemes": {"cluster_colors": colours},
         },
         "network": {"items": items, "links": links},
@@ -97,6 +109,8 @@ def _description(label: str, alt: tuple[str, ...] | list[str], cluster: str) -> 
 
 def write_vosviewer(build: Build, out: Path) -> list[Path]:
     path = out / "vosviewer.json"
-    path.write_text(json.dumps(vosviewer_json(build), ensure_ascii=False, sort_keys=True,
-                               indent=1) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(vosviewer_json(build), ensure_ascii=False, sort_keys=True, indent=1) + "\n",
+        encoding="utf-8",
+    )
     return [path]

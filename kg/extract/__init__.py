@@ -103,8 +103,9 @@ def _score_chunk(
 
     candidates = _candidates(texts, config)
     doc_vectors = phrases.inner.embed(texts)
-    by_text = {text: [c.phrase for c in cands]
-               for text, cands in zip(texts, candidates, strict=True)}
+    by_text = {
+        text: [c.phrase for c in cands] for text, cands in zip(texts, candidates, strict=True)
+    }
     cosines: list[dict[str, float]] = [{} for _ in texts]
     if any(by_text.values()):
         vectorizer = CountVectorizer(analyzer=lambda doc: by_text[doc], lowercase=False)
@@ -119,13 +120,19 @@ def _score_chunk(
         cosines = [dict(pairs) for pairs in scored]
     rows = []
     for cands, cos, vector in zip(candidates, cosines, doc_vectors, strict=True):
-        bonus = [FAST_WORD_BONUS * (min(len(c.phrase.split()), 3) - 1) if config.fast else 0.0
-                 for c in cands]
-        rows.append((
-            tuple((c, round(float(cos.get(c.phrase, 0.0)) + b, 4))
-                  for c, b in zip(cands, bonus, strict=True)),
-            np.asarray(vector, np.float32),
-        ))
+        bonus = [
+            FAST_WORD_BONUS * (min(len(c.phrase.split()), 3) - 1) if config.fast else 0.0
+            for c in cands
+        ]
+        rows.append(
+            (
+                tuple(
+                    (c, round(float(cos.get(c.phrase, 0.0)) + b, 4))
+                    for c, b in zip(cands, bonus, strict=True)
+                ),
+                np.asarray(vector, np.float32),
+            )
+        )
     return rows
 
 
@@ -142,14 +149,25 @@ def _select(
 ) -> tuple[Keyphrase, ...]:
     """The top n of one paper: ranking signals over KeyBERT's cosine, then optional MMR."""
     cands = [c for c, _ in scored]
-    ranked = rank(cands, [s for _, s in scored], position_weight=config.position_weight,
-                  corpus_weight=config.corpus_weight, df=df, n_docs=n_docs)
+    ranked = rank(
+        cands,
+        [s for _, s in scored],
+        position_weight=config.position_weight,
+        corpus_weight=config.corpus_weight,
+        df=df,
+        n_docs=n_docs,
+    )
     if config.use_mmr and ranked:
         pool = ranked[: 4 * config.top_n]
-        ranked = mmr(pool, phrases.embed([c.phrase for c, _ in pool]), top_n=config.top_n,
-                     diversity=config.diversity)
-    return tuple(Keyphrase(c.surface, round(s, 4), c.start, c.end)
-                 for c, s in ranked[: config.top_n])
+        ranked = mmr(
+            pool,
+            phrases.embed([c.phrase for c, _ in pool]),
+            top_n=config.top_n,
+            diversity=config.diversity,
+        )
+    return tuple(
+        Keyphrase(c.surface, round(s, 4), c.start, c.end) for c, s in ranked[: config.top_n]
+    )
 
 
 def extract_keyphrases(
@@ -186,8 +204,13 @@ def extract_keyphrases(
             if store:
                 for key, (row, vector) in store.get(wanted).items():
                     scored[key] = (_from_row(row), vector)
-            todo = sorted({k: t for k, t in zip(chunk_keys, texts[offset : offset + CHUNK],
-                                                strict=True) if k not in scored}.items())
+            todo = sorted(
+                {
+                    k: t
+                    for k, t in zip(chunk_keys, texts[offset : offset + CHUNK], strict=True)
+                    if k not in scored
+                }.items()
+            )
             if todo:
                 made = _score_chunk(kb, [t for _, t in todo], config, phrases)
                 new = {k: row for (k, _), row in zip(todo, made, strict=True)}
@@ -204,8 +227,9 @@ def extract_keyphrases(
     for key in keys:
         df.update({c.phrase for c, _ in scored[key][0]})
     return [
-        PaperKeyphrases(paper.key, _select(scored[key][0], config, df, len(papers), phrases),
-                        scored[key][1])
+        PaperKeyphrases(
+            paper.key, _select(scored[key][0], config, df, len(papers), phrases), scored[key][1]
+        )
         for paper, key in zip(papers, keys, strict=True)
     ]
 

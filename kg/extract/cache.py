@@ -166,8 +166,12 @@ class KeyphraseStore:
             self._db.executemany(
                 "INSERT OR REPLACE INTO keyphrases VALUES (?, ?, ?, ?)",
                 [
-                    (self.fingerprint, key, json.dumps(phrases, ensure_ascii=False),
-                     None if vector is None else np.asarray(vector, np.float32).tobytes())
+                    (
+                        self.fingerprint,
+                        key,
+                        json.dumps(phrases, ensure_ascii=False),
+                        None if vector is None else np.asarray(vector, np.float32).tobytes(),
+                    )
                     for key, (phrases, vector) in rows.items()
                 ],
             )

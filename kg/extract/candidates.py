@@ -105,14 +105,14 @@ def _phrases(doc: Any, max_words: int) -> list[tuple[int, int, int]]:
             continue
         j = i
         # a participle after a plural noun is a verb: "applications | involving materials"
-        while j < len(units) and fits(j) and not (
-            j > i and units[j][2] in ("VBG", "VBN") and units[j - 1][2] in ("NNS", "NNPS")
+        while (
+            j < len(units)
+            and fits(j)
+            and not (j > i and units[j][2] in ("VBG", "VBN") and units[j - 1][2] in ("NNS", "NNPS"))
         ):
             j += 1
         first, last = i, j - 1
-        while first <= last and (
-            units[first][3] in BAD_FIRST or units[first][2] in ("VBG", "VBN")
-        ):
+        while first <= last and (units[first][3] in BAD_FIRST or units[first][2] in ("VBG", "VBN")):
             first += 1
         while last >= first and units[last][2] not in HEAD_TAGS:
             last -= 1
@@ -139,8 +139,11 @@ def noun_phrases(
         for start, end, position in _phrases(doc, max_words):
             surface = doc_text[start:end]
             key = " ".join(surface.lower().split())
-            if (len(key) < 2 or not any(ch.isalpha() for ch in key)
-                    or all(w in GENERIC for w in key.split())):
+            if (
+                len(key) < 2
+                or not any(ch.isalpha() for ch in key)
+                or all(w in GENERIC for w in key.split())
+            ):
                 continue
             if key in seen:
                 seen[key][4] += 1

@@ -112,8 +112,9 @@ def _export_onnx(source: str, folder: Path) -> None:
             self.bert = bert
 
         def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                             token_type_ids=token_type_ids).last_hidden_state
+            return self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     model = Wrapped()
     ids = torch.tensor([[101, 7592, 2088, 102]])
@@ -123,13 +124,23 @@ def _export_onnx(source: str, folder: Path) -> None:
     fp32 = folder / "model.fp32.onnx"
     with torch.no_grad():
         torch.onnx.export(
-            model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(fp32),
-            input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes,
-            opset_version=17, dynamo=False,
+            model,
+            (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+            str(fp32),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
         )
     # Per-channel weights, MatMul only: vectors within 0.995 cosine of the fp32 model.
-    quantize_dynamic(str(fp32), str(folder / "model.int8.onnx"), weight_type=QuantType.QInt8,
-                     per_channel=True, op_types_to_quantize=["MatMul"])
+    quantize_dynamic(
+        str(fp32),
+        str(folder / "model.int8.onnx"),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+    )
     fp32.unlink()
     shutil.copy(Path(source) / "tokenizer.json", folder / "tokenizer.json")
 
@@ -142,17 +153,26 @@ class OnnxEmbedder:
     other texts share the call, and an incremental build equal to a from-scratch one.
     """
 
-    def __init__(self, model: str = PACKAGED_MODEL, *, max_seq_length: int | None = None,
-                 cache: str | os.PathLike[str] | None = None,
-                 workers: int | None = None) -> None:
+    def __init__(
+        self,
+        model: str = PACKAGED_MODEL,
+        *,
+        max_seq_length: int | None = None,
+        cache: str | os.PathLike[str] | None = None,
+        workers: int | None = None,
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         from kg.extract.cache import derived_model
 
         source = model_path(model)
-        folder = derived_model("onnx-int8-mm-pc", source, lambda tmp: _export_onnx(source, tmp),
-                               root=Path(cache) if cache else None)
+        folder = derived_model(
+            "onnx-int8-mm-pc",
+            source,
+            lambda tmp: _export_onnx(source, tmp),
+            root=Path(cache) if cache else None,
+        )
         if max_seq_length is None:
             max_seq_length = _max_seq_length(source)
         self.name = model
@@ -176,8 +196,12 @@ class OnnxEmbedder:
     def _one(self, ids: list[int]) -> np.ndarray:
         array = np.asarray([ids], dtype=np.int64)
         (hidden,) = self.session.run(
-            None, {"input_ids": array, "attention_mask": np.ones_like(array),
-                   "token_type_ids": np.zeros_like(array)},
+            None,
+            {
+                "input_ids": array,
+                "attention_mask": np.ones_like(array),
+                "token_type_ids": np.zeros_like(array),
+            },
         )
         return hidden[0].mean(axis=0)
 
@@ -221,21 +245,30 @@ class StaticEmbedder:
     A text's vector is the mean of its tokens' vectors: no network, no batches, no torch.
     """
 
-    def __init__(self, model: str = PACKAGED_MODEL, *, pca_dims: int = 256,
-                 cache: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        model: str = PACKAGED_MODEL,
+        *,
+        pca_dims: int = 256,
+        cache: str | os.PathLike[str] | None = None,
+    ) -> None:
         from model2vec import StaticModel
 
         from kg.extract.cache import derived_model
 
         source = model_path(model)
-        folder = derived_model(f"m2v-{pca_dims}", source,
-                               lambda tmp: _distill(source, tmp, pca_dims),
-                               root=Path(cache) if cache else None)
+        folder = derived_model(
+            f"m2v-{pca_dims}",
+            source,
+            lambda tmp: _distill(source, tmp, pca_dims),
+            root=Path(cache) if cache else None,
+        )
         self.name = f"{model} (model2vec, {pca_dims} dims)"
         self.model = StaticModel.from_pretrained(str(folder))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.model.dim), np.float32)
-        return _normalise(self.model.encode(list(texts), show_progress_bar=False,
-                                            use_multiprocessing=False))
+        return _normalise(
+            self.model.encode(list(texts), show_progress_bar=False, use_multiprocessing=False)
+        )

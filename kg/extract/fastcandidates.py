@@ -47,7 +47,7 @@ STOP_WORDS = frozenset(
     around via versus vs""".split()  # noqa: SIM905
 )
 
-SUBJECTS = frozenset("we i you they to".split())
+SUBJECTS = frozenset(["we", "i", "you", "they", "to"])
 """After these a noun-or-verb word is a verb: "we study ...", "to address ..."."""
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*(?:[-–][A-Za-z0-9][A-Za-z0-9'’]*)*|\S")
@@ -102,8 +102,9 @@ def _derive_lexicon() -> dict[str, int]:
     for word in STOP_WORDS:
         classes[word] = STOP
     # Verbs-only and adverb-only words end a chunk; words that are also nouns/adjectives stay.
-    table = {w: (STOP if b & STOP and not b & (NOUN | ADJ) else b & ~STOP)
-             for w, b in classes.items()}
+    table = {
+        w: (STOP if b & STOP and not b & (NOUN | ADJ) else b & ~STOP) for w, b in classes.items()
+    }
     return {w: b for w, b in table.items() if b != NOUN}  # unknown words count as nouns
 
 
@@ -130,8 +131,10 @@ def fast_candidates(texts: Sequence[str], *, max_words: int = 4) -> list[list[Ca
         i, n = 0, len(tokens)
         while i < n:
             j = i
-            while j < n and tokens[j][2][0].isalnum() and _word_class(tokens[j][2], lex) & (
-                NOUN | ADJ | PART
+            while (
+                j < n
+                and tokens[j][2][0].isalnum()
+                and _word_class(tokens[j][2], lex) & (NOUN | ADJ | PART)
             ):
                 j += 1
             if j == i:

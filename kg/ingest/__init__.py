@@ -120,7 +120,7 @@ def read_records(paths: Iterable[Path], fmt: str | None = None) -> IngestResult:
         papers = len(result.papers) - before[0]
         rejected = len(result.rejected) - before[1]
         if papers == 0:
-            reasons = sorted({r.reason for r in result.rejected[before[1]:]})[:3]
+            reasons = sorted({r.reason for r in result.rejected[before[1] :]})[:3]
             detail = f": {'; '.join(reasons)}" if reasons else ""
             raise InputError(f"{path}: no usable papers ({rejected} records rejected{detail})")
         result.files.append(

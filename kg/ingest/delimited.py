@@ -32,7 +32,8 @@ def _read(path: Path, delimiter: str) -> Iterator[RawRecord | Rejected]:
                 continue
             if len(row) > len(header):
                 yield Rejected(
-                    str(path), where,
+                    str(path),
+                    where,
                     f"{len(row)} columns where the header has {len(header)}",
                 )
                 continue

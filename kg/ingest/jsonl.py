@@ -22,7 +22,9 @@ def read_jsonl(path: Path) -> Iterator[RawRecord | Rejected]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield Rejected(str(path), where, f"malformed JSON ({exc.msg} at column {exc.colno})")
+                yield Rejected(
+                    str(path), where, f"malformed JSON ({exc.msg} at column {exc.colno})"
+                )
                 continue
             if not isinstance(obj, dict):
                 yield Rejected(str(path), where, f"a JSON {type(obj).__name__}, not an object")

@@ -174,14 +174,24 @@ def deduplicate(papers: Iterable[Paper]) -> tuple[list[Paper], list[Merged]]:
         title_norm = normalise_title(paper.title)
         if paper.key in by_key:
             merged.append(
-                Merged(paper.source.file, paper.source.locator, paper.key,
-                       "same identifier as an earlier record", paper.record_id)
+                Merged(
+                    paper.source.file,
+                    paper.source.locator,
+                    paper.key,
+                    "same identifier as an earlier record",
+                    paper.record_id,
+                )
             )
             continue
         if title_norm and title_norm in by_title:
             merged.append(
-                Merged(paper.source.file, paper.source.locator, by_title[title_norm],
-                       "same title as an earlier record", paper.record_id)
+                Merged(
+                    paper.source.file,
+                    paper.source.locator,
+                    by_title[title_norm],
+                    "same title as an earlier record",
+                    paper.record_id,
+                )
             )
             continue
         by_key[paper.key] = paper.key
