@@ -6,6 +6,8 @@ tag, a stray backslash, a percent sign) is kept as written, and exporters escape
 
 >>> plain_text(r"Bounds of $\\mathcal{O}(n)$ for H<sub>2</sub>O &amp; \\emph{friends}")
 'Bounds of 𝒪(n) for H2O & friends'
+>>> plain_text("large language models~(LLMs) cost ~2% more")
+'large language models (LLMs) cost ~2% more'
 >>> plain_text("<script>alert(1)</script> improves by 5% over 50$")
 '<script>alert(1)</script> improves by 5% over 50$'
 """
@@ -36,6 +38,9 @@ def _latex() -> object:
     return LatexNodes2Text(math_mode="text")
 
 
+_TIE = re.compile(r"(?<=\w)~(?=[\w(\\])")
+"""LaTeX's tie (a non-breaking space) between words: "models~(LLMs)", "at~\\url"; a "~" that
+means "about" ("~2%") follows a space and is kept."""
 _MACRO_SPACE = re.compile(r"(\\[a-zA-Z]+)\s")
 
 
@@ -58,4 +63,6 @@ def plain_text(text: str) -> str:
         text = _TEXT_COMMAND.sub(lambda m: m.group(1), text)
         text = _MATH.sub(lambda m: _latex_to_text(m.group(1) or m.group(2)), text)
         text = _ACCENT.sub(lambda m: _latex_to_text(m.group(0)), text)
+    if "~" in text:
+        text = _TIE.sub(" ", text)
     return text
