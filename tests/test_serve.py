@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,12 +26,6 @@ LABELS = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?c ?label WHERE { ?c a skos:Concept ; skos:prefLabel ?label } ORDER BY ?c"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def children(pid: int) -> list[int]:
     """Child processes of every thread of ``pid`` (replacement workers start from threads)."""
     return [
@@ -44,41 +37,10 @@ def children(pid: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def server(demo_build):
+    from benchmarks.load_serve import start
+
     _, out = demo_build
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "serve",
-            str(out),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--timeout",
-            str(TIMEOUT_S),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/sparql"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"kg serve exited: {proc.stderr.read()}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                assert response.status == 200
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("kg serve did not answer within 120 s")
-            time.sleep(0.5)
+    proc, url = start(out, TIMEOUT_S)  # the same start-and-wait as the load benchmark
     yield proc, url, out
     workers = children(proc.pid)
     proc.terminate()
