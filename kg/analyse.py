@@ -16,6 +16,10 @@ from kg.config import Config
 from kg.graph import CONCEPT, PAPER, concept_network
 
 LABEL_TERMS = 3
+BETWEENNESS_BUDGET = 20_000_000
+"""Pivots x edges that sampled betweenness may cost (each pivot is one breadth-first search):
+some 20 s of networkx on one core, whatever the size of the graph."""
+MIN_PIVOTS = 64
 
 
 @dataclass
@@ -77,15 +81,8 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
         nx.pagerank(net, weight="weight", **bk) if net.size() else {n: 1 / len(net) for n in net}
     )
     degree = dict(net.degree())
-    if net.number_of_nodes() > config.betweenness_exact_max:
-        k = config.betweenness_exact_max
-        betweenness = nx.betweenness_centrality(net, k=k, seed=config.seed, **bk)
-        notes["betweenness"] = f"approximate: sampled from {k} pivot nodes (seed {config.seed})"
-    else:
-        betweenness = nx.betweenness_centrality(net, **bk)
-        notes["betweenness"] = "exact"
-
     papers = {n: sum(1 for nb in graph[n] if graph.nodes[nb]["kind"] == PAPER) for n in net}
+    betweenness, notes["betweenness"] = _betweenness(net, papers, config=config, backend=bk)
 
     def rank(nodes: set[str]) -> list[str]:
         return sorted(nodes, key=lambda n: (-papers[n], -pagerank[n], n))
@@ -110,3 +107,29 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
             cluster_of[node] = min(weight, key=lambda c: (-weight[c], c))
     notes["clusters"] = len(ordered)
     return Analysis(cluster_of, labels, degree, pagerank, betweenness, modularity, notes)
+
+
+def _betweenness(
+    net: nx.Graph, papers: dict[str, int], *, config: Config, backend: dict[str, str]
+) -> tuple[dict[str, float], str]:
+    """Betweenness centrality, and a note on how it was computed.
+
+    Up to ``config.betweenness_exact_max`` concepts it is exact. Above, it is computed among
+    the concepts of two or more papers, sampled from as many pivots as a fixed budget allows.
+    A concept of a single paper lies on no shortest path: its neighbours, the other concepts of
+    that paper, are all linked to each other. So its exact betweenness is 0, and leaving those
+    concepts out is what makes large graphs affordable (they are most of the concepts).
+    """
+    if net.number_of_nodes() <= config.betweenness_exact_max:
+        return nx.betweenness_centrality(net, **backend), "exact"
+    core = net.subgraph([n for n in net if papers[n] >= 2]).copy()  # a view is slow to walk
+    n, m = core.number_of_nodes(), core.number_of_edges()
+    k = min(n, config.betweenness_exact_max, max(MIN_PIVOTS, BETWEENNESS_BUDGET // max(m, 1)))
+    scope = f"among the {n} concepts of two or more papers (the others: 0, exact)"
+    if k >= n:
+        found = nx.betweenness_centrality(core, **backend) if n else {}
+        note = f"exact {scope}"
+    else:
+        found = nx.betweenness_centrality(core, k=k, seed=config.seed, **backend)
+        note = f"approximate {scope}: sampled from {k} pivot nodes (seed {config.seed})"
+    return {node: found.get(node, 0.0) for node in net}, note

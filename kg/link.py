@@ -82,12 +82,17 @@ def singular(word: str) -> str:
 
 
 @lru_cache(maxsize=500_000)
-def concept_key(phrase: str) -> str:
-    """Case, hyphens and the plural of the head word folded away."""
+def folded_words(phrase: str) -> tuple[str, ...]:
+    """A phrase's words with case and hyphens folded away (plurals kept)."""
     text = unicodedata.normalize("NFKC", phrase).casefold()
     text = _DASHES.sub(" ", text)
-    text = _NON_WORD.sub(" ", text)
-    words = text.split()
+    return tuple(_NON_WORD.sub(" ", text).split())
+
+
+@lru_cache(maxsize=500_000)
+def concept_key(phrase: str) -> str:
+    """Case, hyphens and the plural of the head word folded away."""
+    words = list(folded_words(phrase))
     if not words:
         return ""
     words[-1] = singular(words[-1])
@@ -563,6 +568,12 @@ def _spelled_out(
 ) -> list[tuple[str, str, float, str, int, int]]:
     """Mentions of corpus concepts that a paper spells out but did not rank in its top n."""
     longest = max((len(k.split()) for k in papers_of), default=0)
+    # Every leading run of words of a concept key (or of an acronym): an n-gram whose first
+    # tokens, acronyms spelled out, are not one of these cannot grow into a concept.
+    prefixes: set[str] = set()
+    for key in (*papers_of, *global_acronyms):
+        words = key.split()
+        prefixes.update(" ".join(words[:j]) for j in range(1, len(words)))
     linked = {(p, k) for p, k, *_ in mentions}
     floor: dict[str, float] = {}
     for p, _k, s, *_ in mentions:
@@ -575,29 +586,37 @@ def _spelled_out(
             (m.start(), m.end(), m.group())
             for m in re.finditer(r"[\w.+#]+(?:[-‐‑–][\w.+#]+)*", window)
         ]
-        seen: set[str] = set()
-        covered: list[tuple[int, int]] = []  # spans of concepts found, longest first
-        for n in range(longest, 0, -1):
-            for i in range(len(tokens) - n + 1):
+        found: list[tuple[int, int, int, int, str]] = []  # (-n, i, start, end, key)
+        for i in range(len(tokens)):
+            head = ""
+            for n in range(1, min(longest, len(tokens) - i) + 1):
                 start, end = tokens[i][0], tokens[i + n - 1][1]
                 surface = paper.text[start:end]
                 key = _expand(concept_key(surface), acronyms)
-                if key not in papers_of:
-                    continue
-                # "zeroth-order optimization" does not make a paper about "optimization"
-                inside = any(a <= start and end <= b for a, b in covered)
-                covered.append((start, end))
-                if inside or key in seen or (paper.key, key) in linked:
-                    continue
-                # a single common word is too vague to link by spelling alone
-                if n == 1 and not any(ch.isupper() for ch in surface[1:]):
-                    continue
-                seen.add(key)
-                vector = concept_vectors.get(key)
-                if vector is None:
-                    continue
-                score = float(doc_vectors[index] @ vector)
-                ratio = TITLE_RATIO if end <= len(paper.title) else SPELLED_OUT_RATIO
-                if score >= ratio * floor.get(paper.key, 1.0):
-                    extra.append((paper.key, key, round(score, 4), surface, start, end))
+                if key in papers_of:
+                    found.append((-n, i, start, end, key))
+                words = (acronyms.get(w, w) for w in folded_words(tokens[i + n - 1][2]))
+                head = " ".join((head, *words)) if head else " ".join(words)
+                if head not in prefixes:
+                    break
+        seen: set[str] = set()
+        covered: list[tuple[int, int]] = []  # spans of concepts found, longest first
+        for neg_n, _i, start, end, key in sorted(found):  # longest first, as they read
+            surface = paper.text[start:end]
+            # "zeroth-order optimization" does not make a paper about "optimization"
+            inside = any(a <= start and end <= b for a, b in covered)
+            covered.append((start, end))
+            if inside or key in seen or (paper.key, key) in linked:
+                continue
+            # a single common word is too vague to link by spelling alone
+            if neg_n == -1 and not any(ch.isupper() for ch in surface[1:]):
+                continue
+            seen.add(key)
+            vector = concept_vectors.get(key)
+            if vector is None:
+                continue
+            score = float(doc_vectors[index] @ vector)
+            ratio = TITLE_RATIO if end <= len(paper.title) else SPELLED_OUT_RATIO
+            if score >= ratio * floor.get(paper.key, 1.0):
+                extra.append((paper.key, key, round(score, 4), surface, start, end))
     return extra

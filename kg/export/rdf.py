@@ -6,14 +6,14 @@ No blank nodes: every resource has an IRI under the build's base, so outputs are
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
-from rdflib.term import Node
 
 from kg.graph import CONCEPT, PAPER, concept_node, paper_node
 from kg.vocab import DEFAULT_BASE, KG, ONTOLOGY_IRI, SCHEMA, VOID
@@ -65,172 +65,299 @@ class Iris:
         return URIRef(f"{self.base}build")
 
 
-def _date(value: str) -> Literal:
-    datatype = {4: XSD.gYear, 7: XSD.gYearMonth}.get(len(value), XSD.date)
-    return Literal(value, datatype=datatype)
+PREFIXES = {
+    "kg": ONTOLOGY_IRI + "#",
+    "skos": str(SKOS),
+    "dcterms": str(DCTERMS),
+    "schema": str(SCHEMA),
+    "prov": str(PROV),
+    "foaf": str(FOAF),
+    "void": str(VOID),
+    "xsd": str(XSD),
+    "owl": str(OWL),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+}
 
 
-def _double(value: float) -> Literal:
-    return Literal(round(float(value), 6), datatype=XSD.double)
+class _Terms:
+    """The vocabulary as pyoxigraph terms, made once (``T.skos.prefLabel``-style access)."""
+
+    def __init__(self) -> None:
+        from pyoxigraph import NamedNode
+
+        self.node = NamedNode
+        self._made: dict[str, Any] = {}
+
+    def __call__(self, iri: str) -> Any:
+        term = self._made.get(iri)
+        if term is None:
+            term = self._made[iri] = self.node(iri)
+        return term
+
+
+def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
+    """Every triple of the build as a ``pyoxigraph.Triple``, each subject's triples together
+    and in a fixed order, the VoID description (with statistics of the data) last."""
+    from pyoxigraph import Literal as Lit
+    from pyoxigraph import NamedNode, Triple
+
+    iris = Iris(base)
+    term = _Terms()
+    a = term(str(RDF.type))
+    xsd_integer, xsd_double = term(str(XSD.integer)), term(str(XSD.double))
+
+    def en(text: str) -> Any:
+        return Lit(text, language="en")
+
+    def integer(value: int) -> Any:
+        return Lit(str(int(value)), datatype=xsd_integer)
+
+    def double(value: float) -> Any:
+        return Lit(str(round(float(value), 6)), datatype=xsd_double)
+
+    def date(value: str) -> Any:
+        datatype = {4: XSD.gYear, 7: XSD.gYearMonth}.get(len(value), XSD.date)
+        return Lit(value, datatype=term(str(datatype)))
+
+    p = {name: term(str(iri)) for name, iri in _PREDICATES.items()}
+    analysis = build.analysis
+    nodes = build.graph.nodes
+    scheme, activity = term(str(iris.scheme)), term(str(iris.activity))
+
+    def data() -> Iterator[tuple[Any, Any, Any]]:
+        yield scheme, a, term(str(SKOS.ConceptScheme))
+        yield scheme, p["title"], en(build.title)
+        yield scheme, p["generated"], activity
+        yield activity, a, term(str(PROV.Activity))
+        yield activity, p["label"], Lit(f"kg build ({build.config.describe()})")
+
+        sizes: Counter[int] = Counter(
+            k for n, k in analysis.cluster_of.items() if n.startswith("concept:")
+        )
+        for cid, label in sorted(analysis.cluster_labels.items()):
+            c = term(str(iris.cluster(cid)))
+            yield c, a, term(str(KG.Cluster))
+            yield c, p["label"], en(label)
+            yield c, p["clusterNumber"], integer(cid)
+            yield c, p["clusterSize"], integer(sizes[cid])
+
+        papers_of: Counter[str] = Counter(m.concept_key for m in build.linked.mentions)
+        for concept in build.linked.concepts:
+            node = concept_node(concept.key)
+            if node not in nodes or nodes[node]["kind"] != CONCEPT:
+                continue
+            c = term(str(iris.concept(concept.key)))
+            yield c, a, term(str(SKOS.Concept))
+            yield c, p["inScheme"], scheme
+            yield c, p["prefLabel"], en(concept.pref_label)
+            for alt in concept.alt_labels:
+                yield c, p["altLabel"], en(alt)
+            if concept.acronym:
+                yield c, p["acronym"], en(concept.acronym)
+            for broader in concept.broader:
+                yield c, p["broader"], term(str(iris.concept(broader)))
+            for iri in concept.exact_match:
+                yield c, p["exactMatch"], NamedNode(iri)
+            for iri in concept.close_match:
+                yield c, p["closeMatch"], NamedNode(iri)
+            yield c, p["paperCount"], integer(papers_of[concept.key])
+            yield c, p["degree"], integer(analysis.degree.get(node, 0))
+            yield c, p["pagerank"], double(analysis.pagerank.get(node, 0.0))
+            yield c, p["betweenness"], double(analysis.betweenness.get(node, 0.0))
+            if node in analysis.cluster_of:
+                yield c, p["cluster"], term(str(iris.cluster(analysis.cluster_of[node])))
+
+        mentions_of: dict[str, list[Any]] = defaultdict(list)
+        for m in build.linked.mentions:
+            mentions_of[m.paper_key].append(m)
+        people: set[str] = set()
+        for paper in build.papers:
+            node = paper_node(paper.key)
+            if node not in nodes or nodes[node]["kind"] != PAPER:
+                continue
+            pi = str(iris.paper(paper.key))
+            s = NamedNode(pi)
+            yield s, a, term(str(SCHEMA.ScholarlyArticle))
+            yield s, p["identifier"], Lit(paper.record_id)
+            if paper.arxiv_id and paper.arxiv_id != paper.record_id:
+                yield s, p["identifier"], Lit(f"arXiv:{paper.arxiv_id}")
+            if paper.title:
+                yield s, p["title"], Lit(paper.title)
+            if paper.abstract:
+                yield s, p["abstract"], Lit(paper.abstract)
+            authors = [str(iris.person(name)) for name in paper.authors]
+            for person in dict.fromkeys(authors):
+                yield s, p["creator"], NamedNode(person)
+            if paper.date:
+                yield s, p["date"], date(paper.date)
+            if paper.url:
+                yield s, p["url"], NamedNode(paper.url) if _safe_iri(paper.url) else Lit(paper.url)
+            for category in paper.categories:
+                yield s, p["arxivCategory"], Lit(category)
+            yield s, p["sourceRecord"], Lit(str(paper.source))
+            if node in analysis.cluster_of:
+                yield s, p["cluster"], term(str(iris.cluster(analysis.cluster_of[node])))
+            mentions = mentions_of.get(paper.key, ())
+            for m in mentions:
+                yield s, p["subject"], term(str(iris.concept(m.concept_key)))
+            for name, person in zip(paper.authors, authors, strict=True):
+                if person not in people:
+                    people.add(person)
+                    who = NamedNode(person)
+                    yield who, a, term(str(FOAF.Person))
+                    yield who, p["name"], Lit(name)
+            for m in mentions:
+                mention = NamedNode(str(iris.mention(m.paper_key, m.concept_key)))
+                yield mention, a, term(str(KG.Mention))
+                yield mention, p["paper"], s
+                yield mention, p["concept"], term(str(iris.concept(m.concept_key)))
+                yield mention, p["score"], double(m.score)
+                yield mention, p["surfaceForm"], Lit(m.surface)
+                if m.sentence:
+                    yield mention, p["evidence"], Lit(m.sentence)
+                yield mention, p["start"], integer(m.start)
+                yield mention, p["end"], integer(m.end)
+                yield mention, p["generated"], activity
+
+    stats = _Statistics()
+    for s, pred, o in data():
+        stats.add(s, pred, o)
+        yield Triple(s, pred, o)
+    for s, pred, o in _void(stats, iris, build.title, term):
+        yield Triple(s, pred, o)
+
+
+_PREDICATES = {
+    "title": DCTERMS.title,
+    "generated": PROV.wasGeneratedBy,
+    "label": RDFS.label,
+    "clusterNumber": KG.clusterNumber,
+    "clusterSize": KG.clusterSize,
+    "inScheme": SKOS.inScheme,
+    "prefLabel": SKOS.prefLabel,
+    "altLabel": SKOS.altLabel,
+    "acronym": KG.acronym,
+    "broader": SKOS.broader,
+    "exactMatch": SKOS.exactMatch,
+    "closeMatch": SKOS.closeMatch,
+    "paperCount": KG.paperCount,
+    "degree": KG.degree,
+    "pagerank": KG.pagerank,
+    "betweenness": KG.betweenness,
+    "cluster": KG.cluster,
+    "identifier": DCTERMS.identifier,
+    "abstract": DCTERMS.abstract,
+    "creator": DCTERMS.creator,
+    "name": FOAF.name,
+    "date": DCTERMS.date,
+    "url": SCHEMA.url,
+    "arxivCategory": KG.arxivCategory,
+    "sourceRecord": KG.sourceRecord,
+    "subject": DCTERMS.subject,
+    "paper": KG.paper,
+    "concept": KG.concept,
+    "score": KG.score,
+    "surfaceForm": KG.surfaceForm,
+    "evidence": KG.evidence,
+    "start": KG.start,
+    "end": KG.end,
+}
+
+
+class _Statistics:
+    """What VoID says about the data: counted while the triples stream past. Distinct
+    subjects and objects are counted by 64-bit hashes, kept in flat arrays (a set of terms
+    would hold the whole graph in memory)."""
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.triples = 0
+        self.classes: Counter[str] = Counter()
+        self.properties: Counter[str] = Counter()
+        self.subjects = array("q")
+        self.objects = array("q")
+        self._last_subject: Any = None
+
+    def add(self, s: Any, p: Any, o: Any) -> None:
+        self.triples += 1
+        self.properties[p.value] += 1
+        if p.value == _RDF_TYPE:
+            self.classes[o.value] += 1
+        if s is not self._last_subject:
+            self._last_subject = s
+            self.subjects.append(hash(s))
+        self.objects.append(hash(o))
+
+    @staticmethod
+    def distinct(hashes: Any) -> int:
+        import numpy as np
+
+        return int(np.unique(np.frombuffer(hashes, dtype=np.int64)).size) if hashes else 0
+
+
+_RDF_TYPE = str(RDF.type)
+
+
+def _curie(iri: str) -> str:
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns) :]}"
+    return iri
+
+
+def _void(stats: _Statistics, iris: Iris, title: str, term: _Terms) -> Iterator[tuple[Any, ...]]:
+    """The VoID description of the dataset, with the statistics of its data triples (the
+    description does not count itself)."""
+    from pyoxigraph import Literal as Lit
+
+    xsd_integer = term(str(XSD.integer))
+
+    def integer(value: int) -> Any:
+        return Lit(str(value), datatype=xsd_integer)
+
+    d = term(str(iris.dataset))
+    void = {name: term(str(VOID[name])) for name in ("vocabulary", "classPartition")}
+    yield d, term(_RDF_TYPE), term(str(VOID.Dataset))
+    yield d, term(str(DCTERMS.title)), Lit(title, language="en")
+    for vocabulary in (ONTOLOGY_IRI, *(str(ns) for ns in (SKOS, DCTERMS, SCHEMA, PROV, FOAF))):
+        yield d, void["vocabulary"], term(vocabulary)
+    yield d, term(str(VOID.rootResource)), term(str(iris.scheme))
+    yield d, term(str(VOID.uriSpace)), Lit(iris.base)
+    yield d, term(str(PROV.wasGeneratedBy)), term(str(iris.activity))
+    subjects = stats.distinct(stats.subjects)
+    for prop, value in (
+        (VOID.triples, stats.triples),
+        (VOID.entities, subjects),
+        (VOID.distinctSubjects, subjects),
+        (VOID.distinctObjects, stats.distinct(stats.objects)),
+        (VOID.properties, len(stats.properties)),
+        (VOID.classes, len(stats.classes)),
+    ):
+        yield d, term(str(prop)), integer(value)
+    for kind, counts, link, what, measure in (
+        ("class", stats.classes, VOID.classPartition, VOID["class"], VOID.entities),
+        ("property", stats.properties, VOID.propertyPartition, VOID.property, VOID.triples),
+    ):
+        for iri, count in sorted(counts.items()):
+            part = term(str(iris.partition(kind, _curie(iri))))
+            yield d, term(str(link)), part
+            yield part, term(str(what)), term(iri)
+            yield part, term(str(measure)), integer(count)
 
 
 def to_rdf(build: Build, *, base: str = DEFAULT_BASE) -> Graph:
-    """The build as an rdflib graph."""
-    iris = Iris(base)
+    """The build as an rdflib graph (what ``graph.nt`` holds), for small builds and tests."""
+    from kg.store import _to_rdflib
+
     g = Graph()
-    for prefix, ns in (
-        ("kg", KG),
-        ("skos", SKOS),
-        ("dcterms", DCTERMS),
-        ("schema", SCHEMA),
-        ("prov", PROV),
-        ("foaf", FOAF),
-        ("void", VOID),
-        ("xsd", XSD),
-        ("owl", OWL),
-    ):
-        g.bind(prefix, ns._NS if ns is KG else ns)
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns)
     g.bind("id", base)
-    analysis = build.analysis
-    nodes = build.graph.nodes
-
-    scheme = iris.scheme
-    g.add((scheme, RDF.type, SKOS.ConceptScheme))
-    g.add((scheme, DCTERMS.title, Literal(build.title, lang="en")))
-    g.add((scheme, PROV.wasGeneratedBy, iris.activity))
-    g.add((iris.activity, RDF.type, PROV.Activity))
-    g.add((iris.activity, RDFS.label, Literal(f"kg build ({build.config.describe()})")))
-
-    for cid, label in sorted(analysis.cluster_labels.items()):
-        c = iris.cluster(cid)
-        g.add((c, RDF.type, KG.Cluster))
-        g.add((c, RDFS.label, Literal(label, lang="en")))
-        g.add((c, KG.clusterNumber, Literal(cid, datatype=XSD.integer)))
-        size = sum(
-            1 for n, k in analysis.cluster_of.items() if k == cid and n.startswith("concept:")
-        )
-        g.add((c, KG.clusterSize, Literal(size, datatype=XSD.integer)))
-
-    papers_of: dict[str, int] = {}
-    for m in build.linked.mentions:
-        papers_of[m.concept_key] = papers_of.get(m.concept_key, 0) + 1
-
-    for concept in build.linked.concepts:
-        node = concept_node(concept.key)
-        if node not in nodes or nodes[node]["kind"] != CONCEPT:
-            continue
-        c = iris.concept(concept.key)
-        g.add((c, RDF.type, SKOS.Concept))
-        g.add((c, SKOS.inScheme, scheme))
-        g.add((c, SKOS.prefLabel, Literal(concept.pref_label, lang="en")))
-        for alt in concept.alt_labels:
-            g.add((c, SKOS.altLabel, Literal(alt, lang="en")))
-        if concept.acronym:
-            g.add((c, KG.acronym, Literal(concept.acronym, lang="en")))
-        for broader in concept.broader:
-            g.add((c, SKOS.broader, iris.concept(broader)))
-        for iri in concept.exact_match:
-            g.add((c, SKOS.exactMatch, URIRef(iri)))
-        for iri in concept.close_match:
-            g.add((c, SKOS.closeMatch, URIRef(iri)))
-        g.add((c, KG.paperCount, Literal(papers_of.get(concept.key, 0), datatype=XSD.integer)))
-        g.add((c, KG.degree, Literal(analysis.degree.get(node, 0), datatype=XSD.integer)))
-        g.add((c, KG.pagerank, _double(analysis.pagerank.get(node, 0.0))))
-        g.add((c, KG.betweenness, _double(analysis.betweenness.get(node, 0.0))))
-        if node in analysis.cluster_of:
-            g.add((c, KG.cluster, iris.cluster(analysis.cluster_of[node])))
-
-    for paper in build.papers:
-        node = paper_node(paper.key)
-        if node not in nodes or nodes[node]["kind"] != PAPER:
-            continue
-        p = iris.paper(paper.key)
-        g.add((p, RDF.type, SCHEMA.ScholarlyArticle))
-        g.add((p, DCTERMS.identifier, Literal(paper.record_id)))
-        if paper.arxiv_id and paper.arxiv_id != paper.record_id:
-            g.add((p, DCTERMS.identifier, Literal(f"arXiv:{paper.arxiv_id}")))
-        if paper.title:
-            g.add((p, DCTERMS.title, Literal(paper.title)))
-        if paper.abstract:
-            g.add((p, DCTERMS.abstract, Literal(paper.abstract)))
-        for name in paper.authors:
-            person = iris.person(name)
-            g.add((p, DCTERMS.creator, person))
-            g.add((person, RDF.type, FOAF.Person))
-            g.add((person, FOAF.name, Literal(name)))
-        if paper.date:
-            g.add((p, DCTERMS.date, _date(paper.date)))
-        if paper.url:
-            url = URIRef(paper.url) if _safe_iri(paper.url) else Literal(paper.url)
-            g.add((p, SCHEMA.url, url))
-        for category in paper.categories:
-            g.add((p, KG.arxivCategory, Literal(category)))
-        g.add((p, KG.sourceRecord, Literal(str(paper.source))))
-        if node in analysis.cluster_of:
-            g.add((p, KG.cluster, iris.cluster(analysis.cluster_of[node])))
-
-    for m in build.linked.mentions:
-        p, c = iris.paper(m.paper_key), iris.concept(m.concept_key)
-        g.add((p, DCTERMS.subject, c))
-        mention = iris.mention(m.paper_key, m.concept_key)
-        g.add((mention, RDF.type, KG.Mention))
-        g.add((mention, KG.paper, p))
-        g.add((mention, KG.concept, c))
-        g.add((mention, KG.score, _double(m.score)))
-        g.add((mention, KG.surfaceForm, Literal(m.surface)))
-        if m.sentence:
-            g.add((mention, KG.evidence, Literal(m.sentence)))
-        g.add((mention, KG.start, Literal(m.start, datatype=XSD.integer)))
-        g.add((mention, KG.end, Literal(m.end, datatype=XSD.integer)))
-        g.add((mention, PROV.wasGeneratedBy, iris.activity))
-    _describe_dataset(g, iris, build.title)
+    for t in triples(build, base=base):
+        g.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))
     return g
-
-
-def _describe_dataset(g: Graph, iris: Iris, title: str) -> None:
-    """Add the VoID description, with statistics of the triples already in ``g``.
-
-    The statistics count the data, not the description itself (which would count itself).
-    """
-    classes: Counter[Node] = Counter()
-    properties: Counter[Node] = Counter()
-    subjects: set[Node] = set()
-    objects: set[Node] = set()
-    for s, p, o in g:
-        subjects.add(s)
-        objects.add(o)
-        properties[p] += 1
-        if p == RDF.type:
-            classes[o] += 1
-    d = iris.dataset
-    triples = len(g)
-    g.add((d, RDF.type, VOID.Dataset))
-    g.add((d, DCTERMS.title, Literal(title, lang="en")))
-    g.add((d, VOID.vocabulary, URIRef(ONTOLOGY_IRI)))
-    for ns in (SKOS, DCTERMS, SCHEMA, PROV, FOAF):
-        g.add((d, VOID.vocabulary, URIRef(str(ns))))
-    g.add((d, VOID.rootResource, iris.scheme))
-    g.add((d, VOID.uriSpace, Literal(iris.base)))
-    g.add((d, PROV.wasGeneratedBy, iris.activity))
-    for prop, value in (
-        (VOID.triples, triples),
-        (VOID.entities, len(subjects)),
-        (VOID.distinctSubjects, len(subjects)),
-        (VOID.distinctObjects, len(objects)),
-        (VOID.properties, len(properties)),
-        (VOID.classes, len(classes)),
-    ):
-        g.add((d, prop, Literal(value, datatype=XSD.integer)))
-    for cls, count in classes.items():
-        part = iris.partition("class", g.namespace_manager.normalizeUri(str(cls)))
-        g.add((d, VOID.classPartition, part))
-        g.add((part, VOID["class"], cls))
-        g.add((part, VOID.entities, Literal(count, datatype=XSD.integer)))
-    for predicate, count in properties.items():
-        part = iris.partition("property", g.namespace_manager.normalizeUri(str(predicate)))
-        g.add((d, VOID.propertyPartition, part))
-        g.add((part, VOID.property, predicate))
-        g.add((part, VOID.triples, Literal(count, datatype=XSD.integer)))
 
 
 _IRI_OK = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
@@ -241,10 +368,20 @@ def _safe_iri(value: str) -> bool:
 
 
 def write_turtle(build: Build, out: Path) -> list[Path]:
-    g = to_rdf(build, base=build.base)
-    path = out / "graph.ttl"
-    g.serialize(destination=path, format="turtle", encoding="utf-8")
+    """``graph.nt`` (N-Triples, for bulk loading) and ``graph.ttl`` (Turtle, for reading),
+    streamed by pyoxigraph: the graph is never held in memory as a whole.
+
+    The build's own resources are written as full IRIs: a prefixed name would need escapes
+    (``concept:o\\.``) that rdflib's Turtle parser does not read."""
+    from pyoxigraph import RdfFormat, parse, serialize
+
     nt = out / "graph.nt"
-    lines = sorted(set(g.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()))
-    nt.write_text("\n".join(line for line in lines if line) + "\n", encoding="utf-8")
+    serialize(triples(build, base=build.base), str(nt), RdfFormat.N_TRIPLES)
+    path = out / "graph.ttl"
+    serialize(
+        parse(path=str(nt), format=RdfFormat.N_TRIPLES),
+        str(path),
+        RdfFormat.TURTLE,
+        prefixes=PREFIXES,
+    )
     return [path, nt]
