@@ -73,15 +73,27 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
     bk = _backend_kwargs(backend)
     if bk:
         notes["graph_backend"] = backend
+    papers = {n: sum(1 for nb in graph[n] if graph.nodes[nb]["kind"] == PAPER) for n in net}
+    clustered = clustering_network(net, papers, config=config)
     communities = nx.community.louvain_communities(
-        net, weight="weight", resolution=config.resolution, seed=config.seed, **bk
+        clustered, weight="weight", resolution=config.resolution, seed=config.seed, **bk
     )
-    modularity = nx.community.modularity(net, communities, weight="weight") if net.size() else 0.0
+    modularity = (
+        nx.community.modularity(clustered, communities, weight="weight")
+        if clustered.size()
+        else 0.0
+    )
+    if clustered is not net:
+        communities = _complete(net, communities)
+        notes["clustering"] = (
+            f"Louvain among the {clustered.number_of_nodes()} concepts of two or more papers "
+            "(modularity of that network); each other concept joined the cluster it "
+            "co-occurs with most, or, with none to join, its own"
+        )
     pagerank = (
         nx.pagerank(net, weight="weight", **bk) if net.size() else {n: 1 / len(net) for n in net}
     )
     degree = dict(net.degree())
-    papers = {n: sum(1 for nb in graph[n] if graph.nodes[nb]["kind"] == PAPER) for n in net}
     betweenness, notes["betweenness"] = _betweenness(net, papers, config=config, backend=bk)
 
     def rank(nodes: set[str]) -> list[str]:
@@ -100,7 +112,7 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
             continue
         weight: dict[int, float] = defaultdict(float)
         for nb in graph[node]:
-            if graph.nodes[nb]["kind"] == CONCEPT:
+            if graph.nodes[nb]["kind"] == CONCEPT and nb in cluster_of:
                 weight[cluster_of[nb]] += graph.edges[node, nb]["weight"]
         degree[node] = len(graph[node])
         if weight:
@@ -133,3 +145,37 @@ def _betweenness(
         found = nx.betweenness_centrality(core, k=k, seed=config.seed, **backend)
         note = f"approximate {scope}: sampled from {k} pivot nodes (seed {config.seed})"
     return {node: found.get(node, 0.0) for node in net}, note
+
+
+def clustering_network(net: nx.Graph, papers: dict[str, int], *, config: Config) -> nx.Graph:
+    """The network Louvain runs on: the concept network, or, above
+    ``config.cluster_core_above`` concepts, its concepts of two or more papers. A concept of
+    one paper is tied only to that paper's other concepts, so it adds no structure between
+    papers, and such concepts are most of a big corpus's."""
+    if net.number_of_nodes() <= config.cluster_core_above:
+        return net
+    return net.subgraph([n for n in net if papers[n] >= 2]).copy()
+
+
+def _complete(net: nx.Graph, communities: list[set[str]]) -> list[set[str]]:
+    """Clusters of every concept: those left out of the clustering join the cluster of their
+    clustered neighbours with the most co-occurrence weight (ties: the first); each group of
+    concepts with no clustered neighbour is a cluster of its own, as Louvain would make it."""
+    index = {node: i for i, nodes in enumerate(communities) for node in nodes}
+    groups = [set(nodes) for nodes in communities]
+    rest = []
+    for node in sorted(net):
+        if node in index:
+            continue
+        weight: dict[int, float] = defaultdict(float)
+        for nb, data in net[node].items():
+            if nb in index:
+                weight[index[nb]] += data.get("weight", 1)
+        if weight:
+            groups[min(weight, key=lambda c: (-weight[c], c))].add(node)
+        else:
+            rest.append(node)
+    groups += sorted(
+        (set(c) for c in nx.connected_components(net.subgraph(rest))), key=lambda c: min(c)
+    )
+    return groups

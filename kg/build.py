@@ -15,7 +15,7 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -29,6 +29,7 @@ from kg.errors import InputError, OutputError
 from kg.export import WRITERS, writer
 from kg.extract import PhraseCache, extract_keyphrases, load_embedder
 from kg.extract.embedders import Embedder
+from kg.extract.score import LabelVectors
 from kg.graph import build_graph, concept_node
 from kg.ingest import IngestResult, read_papers
 from kg.link import Linked, link_concepts
@@ -52,8 +53,9 @@ class Build:
     title: str = "Knowledge graph"
     base: str = DEFAULT_BASE
     timings: dict[str, float] = field(default_factory=dict)
-    concept_vectors: dict[str, Any] = field(default_factory=dict, repr=False)
-    """Concept key -> unit embedding of its label (what the research-gap analytics compare)."""
+    concept_vectors: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    """Concept key -> unit embedding of its label (what the research-gap analytics compare),
+    made when first read."""
 
     @property
     def papers(self) -> list[Paper]:
@@ -158,25 +160,23 @@ def make_graph(
             f"--strict: {len(ingest.rejected)} record(s) rejected, nothing written ({first})"
         )
     lap("ingest")
+    keyphrases = extract_keyphrases(
+        ingest.papers, config=config, embedder=embedder, progress=progress, cache=cache
+    )
+    lap("extract")
     phrases = (
         embedder
         if isinstance(embedder, PhraseCache)
         else PhraseCache(embedder or load_embedder(config, cache=cache))
     )
     lap("load_model")
-    keyphrases = extract_keyphrases(
-        ingest.papers, config=config, embedder=phrases, progress=progress, cache=cache
-    )
-    lap("extract")
     first_link = link_concepts(
         ingest.papers, keyphrases, config=config.replace(min_concept_papers=1)
     )
     surfaces = {}
     for m in first_link.mentions:
         surfaces.setdefault(m.concept_key, m.surface.lower())
-    keys = sorted(surfaces)
-    vectors = phrases.embed([surfaces[k] for k in keys])
-    concept_vectors = dict(zip(keys, vectors, strict=True))
+    concept_vectors = LabelVectors(phrases, surfaces)
     linked = link_concepts(
         ingest.papers,
         keyphrases,
@@ -199,11 +199,9 @@ def make_graph(
         _title(inputs),
         base,
         timings,
-        concept_vectors={
-            k: concept_vectors[k]
-            for k in sorted(concept_vectors)
-            if graph.has_node(concept_node(k))
-        },
+        concept_vectors=concept_vectors.restricted(
+            k for k in sorted(surfaces) if graph.has_node(concept_node(k))
+        ),
     )
 
 

@@ -61,6 +61,8 @@ class Config:
     """Louvain resolution: above 1 gives more, smaller clusters."""
     betweenness_exact_max: int = 2000
     """Graphs with more concept nodes get betweenness sampled from this many pivots."""
+    cluster_core_above: int = 20_000
+    """Graphs with more concept nodes are clustered on their concepts of two or more papers."""
     # export
     html_max_nodes: int = 2000
     """graph.html draws at most this many nodes (the most central part); 0 draws them all."""
@@ -71,6 +73,7 @@ class Config:
         _check_range("batch_size", self.batch_size, 1, 4096)
         _check_range("min_concept_papers", self.min_concept_papers, 1, 1_000_000)
         _check_range("betweenness_exact_max", self.betweenness_exact_max, 10, 10_000_000)
+        _check_range("cluster_core_above", self.cluster_core_above, 10, 1_000_000_000)
         if self.html_max_nodes != 0 and not 50 <= self.html_max_nodes <= 10_000_000:
             raise ConfigError(
                 "html_max_nodes must be 0 (every node) or between 50 and "

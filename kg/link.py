@@ -25,7 +25,7 @@ import dataclasses
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -259,7 +259,7 @@ def link_concepts(
     keyphrases: Sequence[PaperKeyphrases],
     *,
     config: Config = Config(),
-    concept_vectors: dict[str, np.ndarray] | None = None,
+    concept_vectors: Mapping[str, np.ndarray] | None = None,
     doc_vectors: np.ndarray | None = None,
 ) -> Linked:
     """Concepts and mentions from each paper's ranked keyphrases.
@@ -420,7 +420,7 @@ def _forced_merges(papers_of: dict[str, set[str]], vocab: Vocabulary | None) -> 
 
 def near_duplicates(
     keys: set[str] | Sequence[str],
-    vectors: dict[str, np.ndarray],
+    vectors: Mapping[str, np.ndarray],
     papers_of: dict[str, set[str]],
     *,
     threshold: float,
@@ -442,6 +442,9 @@ def near_duplicates(
     for key in sorted(keys):
         if key in vectors:
             groups[stem_signature(key)].append(key)
+    from kg.extract.score import prefetch
+
+    prefetch(vectors, (k for members in groups.values() if len(members) > 1 for k in members))
     alias: Alias = {}
     for signature, members in sorted(groups.items()):
         if len(members) < 2:
@@ -561,7 +564,7 @@ def _spelled_out(
     papers: Sequence[Paper],
     mentions: list[tuple[str, str, float, str, int, int]],
     papers_of: dict[str, set[str]],
-    concept_vectors: dict[str, np.ndarray],
+    concept_vectors: Mapping[str, np.ndarray],
     doc_vectors: np.ndarray,
     global_acronyms: dict[str, str],
     paper_acronyms: dict[str, dict[str, str]],
@@ -578,7 +581,7 @@ def _spelled_out(
     floor: dict[str, float] = {}
     for p, _k, s, *_ in mentions:
         floor[p] = min(floor.get(p, 1.0), s)
-    extra = []
+    spelled = []
     for index, paper in enumerate(papers):
         acronyms = {**global_acronyms, **paper_acronyms[paper.key]}
         window = paper.text[:MAX_TEXT_CHARS]
@@ -612,11 +615,17 @@ def _spelled_out(
             if neg_n == -1 and not any(ch.isupper() for ch in surface[1:]):
                 continue
             seen.add(key)
-            vector = concept_vectors.get(key)
-            if vector is None:
-                continue
-            score = float(doc_vectors[index] @ vector)
             ratio = TITLE_RATIO if end <= len(paper.title) else SPELLED_OUT_RATIO
-            if score >= ratio * floor.get(paper.key, 1.0):
-                extra.append((paper.key, key, round(score, 4), surface, start, end))
+            spelled.append((index, paper.key, key, surface, start, end, ratio))
+    from kg.extract.score import prefetch
+
+    prefetch(concept_vectors, (key for _, _, key, *_ in spelled))
+    extra = []
+    for index, paper_key, key, surface, start, end, ratio in spelled:
+        vector = concept_vectors.get(key)
+        if vector is None:
+            continue
+        score = float(doc_vectors[index] @ vector)
+        if score >= ratio * floor.get(paper_key, 1.0):
+            extra.append((paper_key, key, round(score, 4), surface, start, end))
     return extra

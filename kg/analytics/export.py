@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from kg.analyse import clustering_network
 from kg.analytics.bridges import bridging_concepts
 from kg.analytics.gaps import research_gaps
 from kg.analytics.stability import cluster_stability
 from kg.analytics.thematic import thematic_map
 from kg.analytics.trends import concept_trends, emerging_concepts
+from kg.extract.score import prefetch
 from kg.graph import concept_network, concept_node
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ STABILITY_RUNS = 5
 TREND_FREQ = "month"
 THEMATIC_MIN_CONCEPTS = 3
 """Clusters smaller than this stay off the thematic map (their density is meaningless)."""
+GAP_MIN_PAPERS = 3
+"""Research gaps pair concepts of at least this many papers."""
 FILES = ("trends", "emerging", "thematic", "stability", "bridges", "gaps")
 
 
@@ -59,17 +63,18 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
     occurrences = Counter(concept_node(m.concept_key) for m in build.linked.mentions)
     net = concept_network(build.graph)
     node_label = {concept_node(k): v for k, v in label.items()}
-    cluster_of = {n: a.cluster_of[n] for n in net}
+    cluster_of = {n: a.cluster_of[n] for n in net if n in a.cluster_of}
+    clustered = clustering_network(net, {n: occurrences[n] for n in net}, config=build.config)
 
     trends = concept_trends(papers, mentions, freq=TREND_FREQ)
     emerging = emerging_concepts(papers, mentions, freq=TREND_FREQ)
 
     seed, resolution = build.config.seed, build.config.resolution
     stability = cluster_stability(
-        net,
+        clustered,
         seeds=range(seed + 1, seed + STABILITY_RUNS),
         resolution=resolution,
-        reference=cluster_of,
+        reference={n: cluster_of[n] for n in clustered},
         reference_seed=seed,
     )
     thematic = thematic_map(
@@ -80,13 +85,16 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
     bridges = bridging_concepts(
         net, cluster_of, occurrences, labels=node_label, betweenness=a.betweenness
     )
+    wanted = [k for k in build.concept_vectors if occurrences[concept_node(k)] >= GAP_MIN_PAPERS]
+    prefetch(build.concept_vectors, wanted)
     gaps = research_gaps(
         net,
-        {concept_node(k): v for k, v in build.concept_vectors.items()},
+        {concept_node(k): build.concept_vectors[k] for k in wanted},
         occurrences,
         papers=len(build.papers),
         labels=node_label,
         cluster_of=cluster_of,
+        min_papers=GAP_MIN_PAPERS,
     )
     for frame in (bridges, gaps):
         for column in ("node", "a", "b"):

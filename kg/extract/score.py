@@ -1,0 +1,213 @@
+"""Score: KeyBERT's cosine for each candidate of each paper, the costly part of extraction.
+
+A paper's scores depend on its text alone (each phrase is embedded on its own), so papers can
+be scored in any grouping, in any process, in any order, and cached: the results are the same.
+``score_texts`` is that unit of work; ``score_in_processes`` spreads it over local processes,
+each loading the model once. (``kg.distributed`` spreads the same function over a Dask cluster.)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from kg.config import Config
+from kg.extract.candidates import Candidate
+from kg.extract.embedders import Embedder, KeyBERTBackend
+
+FAST_WORD_BONUS = 0.15
+"""Fast mode adds this per extra word (up to two) to a candidate's cosine: static vectors of
+single words sit too close to a document's mean vector (Inspec validation F1@10: 31.0 -> 33.8)."""
+TASK = 64
+"""Papers per task sent to a worker process."""
+
+Row = tuple[tuple[tuple[Any, ...], ...], np.ndarray]
+"""A scored paper: its candidates as ``(phrase, surface, start, end, count, position, cosine)``
+tuples, and its document embedding."""
+
+
+class PhraseCache:
+    """Wraps an embedder so each distinct text is embedded once (kept in float16).
+
+    At most ``limit`` vectors are kept; when full, it starts again empty. Every text is
+    embedded on its own, so what is cached changes the speed, never the vectors.
+    """
+
+    def __init__(self, inner: Embedder, *, limit: int = 200_000) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.limit = limit
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        missing = sorted({t for t in texts if t not in self._vectors})
+        if len(self._vectors) + len(missing) > self.limit:
+            self._vectors = {t: self._vectors[t] for t in set(texts) & self._vectors.keys()}
+        if missing:
+            for text, vector in zip(missing, self.inner.embed(missing), strict=True):
+                self._vectors[text] = vector.astype(np.float16)
+        if not texts:
+            return np.zeros((0, 0), np.float32)
+        return np.stack([self._vectors[t] for t in texts]).astype(np.float32)
+
+
+class LabelVectors(Mapping[str, np.ndarray]):
+    """Unit embeddings of concept labels by concept key, made when first asked for (a big build
+    compares only a few of its concepts by embedding); ``prefetch`` embeds many at once.
+    """
+
+    def __init__(self, phrases: PhraseCache, labels: Mapping[str, str]) -> None:
+        self._phrases = phrases
+        self._labels = dict(labels)
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        missing = sorted({k for k in keys if k in self._labels and k not in self._vectors})
+        if missing:
+            vectors = self._phrases.embed([self._labels[k] for k in missing])
+            self._vectors.update(zip(missing, vectors, strict=True))
+
+    def restricted(self, keys: Iterable[str]) -> LabelVectors:
+        """The same vectors (made or not yet) for ``keys`` only."""
+        view = LabelVectors(self._phrases, {k: self._labels[k] for k in keys if k in self._labels})
+        view._vectors = self._vectors
+        return view
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self._vectors:
+            if key not in self._labels:
+                raise KeyError(key)
+            self.prefetch([key])
+        return self._vectors[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._labels
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+
+def prefetch(vectors: Mapping[str, np.ndarray], keys: Iterable[str]) -> None:
+    """Embed ``keys`` in one go where ``vectors`` is lazy (``LabelVectors``)."""
+    if isinstance(vectors, LabelVectors):
+        vectors.prefetch(keys)
+
+
+def candidates(texts: list[str], config: Config) -> list[list[Candidate]]:
+    if config.fast:
+        from kg.extract.fastcandidates import fast_candidates
+
+        return fast_candidates(texts, max_words=config.max_words)
+    from kg.extract.candidates import noun_phrases
+
+    return noun_phrases(texts, max_words=config.max_words)
+
+
+def score_texts(texts: list[str], config: Config, phrases: PhraseCache) -> list[Row]:
+    """KeyBERT's cosine for every candidate of every text, and each text's embedding."""
+    from keybert import KeyBERT
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    cands = candidates(texts, config)
+    doc_vectors = phrases.inner.embed(texts)
+    by_text = {text: [c.phrase for c in found] for text, found in zip(texts, cands, strict=True)}
+    cosines: list[dict[str, float]] = [{} for _ in texts]
+    if any(by_text.values()):
+        kb = KeyBERT(model=KeyBERTBackend(phrases))
+        vectorizer = CountVectorizer(analyzer=lambda doc: by_text[doc], lowercase=False)
+        scored = kb.extract_keywords(
+            texts,
+            vectorizer=vectorizer,
+            top_n=max(len(c) for c in cands),
+            doc_embeddings=doc_vectors,
+        )
+        if texts and scored and isinstance(scored[0], tuple):  # KeyBERT's shape for one text
+            scored = [scored]
+        cosines = [dict(pairs) for pairs in scored]
+    rows: list[Row] = []
+    for found, cos, vector in zip(cands, cosines, doc_vectors, strict=True):
+        rows.append(
+            (
+                tuple(
+                    (
+                        c.phrase,
+                        c.surface,
+                        c.start,
+                        c.end,
+                        c.count,
+                        c.position,
+                        round(float(cos.get(c.phrase, 0.0)) + _bonus(c.phrase, config), 4),
+                    )
+                    for c in found
+                ),
+                np.asarray(vector, np.float32),
+            )
+        )
+    return rows
+
+
+def _bonus(phrase: str, config: Config) -> float:
+    return FAST_WORD_BONUS * (min(len(phrase.split()), 3) - 1) if config.fast else 0.0
+
+
+@lru_cache(maxsize=1)
+def _worker_phrases(config: Config, cache: str | None) -> PhraseCache:
+    """The model of this worker process, loaded by its first task."""
+    from kg.extract import load_embedder
+
+    return PhraseCache(load_embedder(config, cache=cache, workers=1))
+
+
+def score_task(texts: list[str], config: Config, cache: str | None) -> list[Row]:
+    """One task in a worker process (a Dask worker, or a local process)."""
+    return score_texts(texts, config, _worker_phrases(config, cache))
+
+
+def score_in_processes(
+    texts: Sequence[str],
+    config: Config,
+    *,
+    workers: int,
+    cache: str | None,
+    done: Callable[[int], None] = lambda n: None,
+) -> Iterator[list[Row]]:
+    """Score ``texts`` in ``workers`` local processes; rows come back in input order, one list
+    per ``TASK`` texts. ``done(n)`` is called as each task finishes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork shares the imported libraries with the workers (each still loads its own model);
+    # where fork is not the default (macOS, Windows) the safe default is kept.
+    method = "fork" if multiprocessing.get_start_method(allow_none=True) in (None, "fork") else None
+    context = multiprocessing.get_context(method)
+    import keybert  # noqa: F401 - imported once here, before the fork, not in each worker
+
+    tasks = [list(texts[i : i + TASK]) for i in range(0, len(texts), TASK)]
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pending = []
+        for task in tasks:
+            pending.append(pool.submit(score_task, task, config, cache))
+            if len(pending) >= 4 * workers:
+                rows = pending.pop(0).result()
+                done(len(rows))
+                yield rows
+        for future in pending:
+            rows = future.result()
+            done(len(rows))
+            yield rows
+
+
+def default_workers() -> int:
+    """Worker processes for local scoring: the usable CPU cores."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)

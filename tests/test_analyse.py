@@ -1,0 +1,57 @@
+"""The analysis at scale: what large graphs get instead of exact clustering and betweenness
+is checked on the demo graph, with the thresholds lowered so that it takes the large path."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+from kg.analyse import analyse
+from kg.config import Config
+from kg.graph import PAPER, concept_network
+
+
+@pytest.fixture(scope="module")
+def graph(demo_build):
+    return demo_build[0].graph
+
+
+def _papers(graph, node):
+    return sum(1 for nb in graph[node] if graph.nodes[nb]["kind"] == PAPER)
+
+
+def test_concepts_of_one_paper_have_zero_betweenness_exactly(graph):
+    """The reason the large path leaves them out: it must hold on the real graph."""
+    exact = nx.betweenness_centrality(concept_network(graph))
+    single = [n for n in exact if _papers(graph, n) == 1]
+    assert single and all(exact[n] == 0 for n in single)
+
+
+def test_large_graph_path_clusters_every_concept_and_says_how(graph):
+    small = Config(cluster_core_above=10, betweenness_exact_max=10)
+    analysis = analyse(graph, config=small)
+    net = concept_network(graph)
+    core = [n for n in net if _papers(graph, n) >= 2]
+    assert set(net) <= set(analysis.cluster_of)
+    assert "two or more papers" in analysis.notes["clustering"]
+    assert "two or more papers" in analysis.notes["betweenness"]
+    assert all(analysis.betweenness[n] == 0 for n in net if _papers(graph, n) == 1)
+    assert any(analysis.betweenness[n] > 0 for n in core)
+    # a concept of one paper sits in the cluster it is most tied to
+    for node in net:
+        if _papers(graph, node) == 1 and any(nb in core for nb in net[node]):
+            weight: dict[int, float] = {}
+            for nb in net[node]:
+                if nb in core:
+                    c = analysis.cluster_of[nb]
+                    weight[c] = weight.get(c, 0) + net.edges[node, nb]["weight"]
+            assert weight[analysis.cluster_of[node]] == max(weight.values())
+    assert analysis == analyse(graph, config=small)  # deterministic
+
+
+def test_small_graph_path_is_exact(graph):
+    analysis = analyse(graph)
+    assert analysis.notes["betweenness"] == "exact"
+    assert "clustering" not in analysis.notes
+    exact = nx.betweenness_centrality(concept_network(graph))
+    assert analysis.betweenness == pytest.approx(exact)
