@@ -2,8 +2,10 @@
 """Full ``kg build`` wall time and peak memory, with the per-stage timings of build.json.
 
 usage: python benchmarks/bench_build.py INPUT [--fast] [--exports rdf,tables] [--cache DIR]
-By default the extraction cache is off (``--no-cache``), so the build is from scratch.
-Prints one JSON object: wall_s, cpu_s, peak_rss_mb (of the build process), counts, timings.
+By default every export is written and the extraction cache is off (``--no-cache``), so the
+build is from scratch. Prints one JSON object: wall_s, cpu_s, peak_rss_mb (the largest single
+process), peak_tree_rss_mb (the build and its worker processes together, sampled twice a
+second), counts, timings.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("input", type=Path)
     ap.add_argument("--fast", action="store_true")
-    ap.add_argument("--exports", default="rdf,html,graphml,tables")
+    ap.add_argument("--exports", default="", help="default: every export")
     ap.add_argument("--cache", type=Path, help="use (and fill) this extraction cache")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
@@ -39,13 +41,16 @@ def main() -> None:
         "--out",
         str(out),
         "--quiet",
-        "--exports",
-        args.exports,
     ]
+    cmd += ["--exports", args.exports] if args.exports else []
     cmd += ["--fast"] if args.fast else []
     cmd += ["--cache", str(args.cache)] if args.cache else ["--no-cache"]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    with tempfile.TemporaryFile("w+") as log:
+        child = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, text=True)
+        peak_tree = _watch(child)
+        log.seek(0)
+        proc = subprocess.CompletedProcess(cmd, child.returncode, "", log.read())
     wall = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode:
@@ -61,11 +66,38 @@ def main() -> None:
                 "wall_s": round(wall, 1),
                 "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
                 "peak_rss_mb": round(usage.ru_maxrss / 1024),
+                "peak_tree_rss_mb": round(peak_tree / 2**20),
                 "counts": manifest["counts"],
                 "timings": manifest["timings"],
             }
         )
     )
+
+
+def _watch(child: subprocess.Popen[str]) -> int:
+    """Peak resident memory of ``child`` and its descendants, summed, until it exits."""
+    import threading
+
+    import psutil
+
+    peak = 0
+    proc = psutil.Process(child.pid)
+
+    def sample() -> None:
+        nonlocal peak
+        while child.poll() is None:
+            try:
+                tree = [proc, *proc.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    child.wait()
+    thread.join()
+    return peak
 
 
 if __name__ == "__main__":

@@ -170,8 +170,9 @@ def make_graph(
         else PhraseCache(embedder or load_embedder(config, cache=cache))
     )
     lap("load_model")
+    # a first pass only for each concept's label (vocabulary links do not change it)
     first_link = link_concepts(
-        ingest.papers, keyphrases, config=config.replace(min_concept_papers=1)
+        ingest.papers, keyphrases, config=config.replace(min_concept_papers=1, cso=False)
     )
     surfaces = {}
     for m in first_link.mentions:
