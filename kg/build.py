@@ -86,6 +86,7 @@ class Build:
             },
             "config": self.config.to_dict(),
             "analysis": {"modularity": round(self.analysis.modularity, 6), **self.analysis.notes},
+            "graph_files": _file_note(self),
             "versions": {
                 name: _version(name)
                 for name in (
@@ -108,6 +109,18 @@ class Build:
             "merged": [_drop_none(_slots(m)) for m in ing.merged],
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
+
+
+def _file_note(build: Build) -> str:
+    from kg.export.graphml import file_view
+
+    nodes, edges, cut = file_view(build)
+    if not cut:
+        return "the whole graph"
+    return (
+        f"the {len(nodes)} most central of {build.graph.number_of_nodes()} nodes "
+        f"(graph_max_nodes), {len(edges)} links"
+    )
 
 
 def _slots(obj: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ def _config_from(args: argparse.Namespace) -> Config:
         "resolution",
         "min_concept_papers",
         "html_max_nodes",
+        "graph_max_nodes",
     ):
         value = getattr(args, name, None)
         if value is not None:
@@ -234,6 +235,13 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         dest="html_max_nodes",
         help="graph.html draws the most central N nodes (default 2000; 0: all)",
+    )
+    b.add_argument(
+        "--graph-max-nodes",
+        type=int,
+        dest="graph_max_nodes",
+        help="GraphML/GEXF/Cytoscape/VOSviewer files hold the most central N nodes "
+        "(default 50000; 0: all)",
     )
     b.add_argument("--seed", type=int)
     b.add_argument("--resolution", type=float, help="Louvain resolution (more clusters above 1)")

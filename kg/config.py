@@ -66,6 +66,9 @@ class Config:
     # export
     html_max_nodes: int = 2000
     """graph.html draws at most this many nodes (the most central part); 0 draws them all."""
+    graph_max_nodes: int = 50_000
+    """GraphML, GEXF, Cytoscape and VOSviewer files hold at most this many nodes (the most
+    central part); 0 holds them all."""
 
     def __post_init__(self) -> None:
         _check_range("top_n", self.top_n, 1, 100)
@@ -74,6 +77,11 @@ class Config:
         _check_range("min_concept_papers", self.min_concept_papers, 1, 1_000_000)
         _check_range("betweenness_exact_max", self.betweenness_exact_max, 10, 10_000_000)
         _check_range("cluster_core_above", self.cluster_core_above, 10, 1_000_000_000)
+        if self.graph_max_nodes != 0 and not 50 <= self.graph_max_nodes <= 1_000_000_000:
+            raise ConfigError(
+                "graph_max_nodes must be 0 (every node) or between 50 and "
+                f"1000000000, got {self.graph_max_nodes}"
+            )
         if self.html_max_nodes != 0 and not 50 <= self.html_max_nodes <= 10_000_000:
             raise ConfigError(
                 "html_max_nodes must be 0 (every node) or between 50 and "

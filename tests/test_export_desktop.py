@@ -129,3 +129,29 @@ def test_exports_are_byte_identical_between_runs(demo_build, tmp_path):
     for name in ("gexf", "vosviewer", "cytoscape", "html"):
         for path in WRITERS[name](built, tmp_path):
             assert path.read_bytes() == (out / path.name).read_bytes(), path.name
+
+
+def test_graph_files_of_a_big_build_hold_its_most_central_part(demo_build, tmp_path):
+    import dataclasses
+
+    from kg.export import writer
+    from kg.export.html import select_view
+
+    built, _ = demo_build
+    small = dataclasses.replace(built, config=built.config.replace(graph_max_nodes=120))
+    for name in ("graphml", "gexf", "cytoscape", "vosviewer"):
+        writer(name)(small, tmp_path)
+    view = select_view(small, max_nodes=120)
+    assert view.cut and len(view.nodes) <= 120
+    graphml = nx.read_graphml(tmp_path / "graph.graphml")
+    assert sorted(graphml.nodes) == view.nodes
+    assert graphml.number_of_edges() == len(view.edges)
+    gexf = nx.read_gexf(tmp_path / "graph.gexf")
+    assert sorted(gexf.nodes) == view.nodes
+    cyjs = json.loads((tmp_path / "graph.cyjs").read_text(encoding="utf-8"))
+    assert sorted(n["data"]["id"] for n in cyjs["elements"]["nodes"]) == view.nodes
+    vos = json.loads((tmp_path / "vosviewer.json").read_text(encoding="utf-8"))
+    concepts = [n for n in view.nodes if built.graph.nodes[n]["kind"] == CONCEPT]
+    assert len(vos["network"]["items"]) == len(concepts) < built.graph.number_of_nodes()
+    assert "most central" in small.manifest()["graph_files"]
+    assert built.manifest()["graph_files"] == "the whole graph"

@@ -16,6 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kg.export.graphml import file_view
 from kg.export.layout import cluster_color, node_looks
 from kg.graph import CONCEPT, PAPER
 
@@ -30,7 +31,8 @@ def vosviewer_json(build: Build) -> dict[str, Any]:
     """The VOSviewer map and network of the concepts, as a JSON-ready dict."""
     graph, a = build.graph, build.analysis
     looks = node_looks(build)
-    concepts = sorted(n for n, d in graph.nodes(data=True) if d["kind"] == CONCEPT)
+    kept, _, cut = file_view(build)
+    concepts = [n for n in kept if graph.nodes[n]["kind"] == CONCEPT]
     ids = {n: i for i, n in enumerate(concepts, start=1)}
     years: dict[str, list[int]] = defaultdict(list)
     dates = {f"paper:{p.key}": p.date for p in build.papers}
@@ -68,7 +70,9 @@ def vosviewer_json(build: Build) -> dict[str, Any]:
         items.append(item)
     pairs = sorted(
         (min(ids[u], ids[v]), max(ids[u], ids[v]), d["weight"])
-        for u, v, d in graph.edges(data=True)
+        for u, v, d in (
+            graph.subgraph(concepts).edges(data=True) if cut else graph.edges(data=True)
+        )
         if d["kind"] == "cooccurs"
     )
     links = [{"source_id": s, "target_id": t, "strength": w} for s, t, w in pairs]
