@@ -4,8 +4,8 @@
 usage: python benchmarks/bench_build.py INPUT [--fast] [--exports rdf,tables] [--cache DIR]
 By default every export is written and the extraction cache is off (``--no-cache``), so the
 build is from scratch. Prints one JSON object: wall_s, cpu_s, peak_rss_mb (the largest single
-process), peak_tree_rss_mb (the build and its worker processes together, sampled twice a
-second), counts, timings.
+process), peak_tree_pss_mb (the build and its worker processes together, proportional set size, so
+that pages the forked workers share are counted once; sampled every second), counts, timings.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def main() -> None:
                 "wall_s": round(wall, 1),
                 "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
                 "peak_rss_mb": round(usage.ru_maxrss / 1024),
-                "peak_tree_rss_mb": round(peak_tree / 2**20),
+                "peak_tree_pss_mb": round(peak_tree / 2**20),
                 "counts": manifest["counts"],
                 "timings": manifest["timings"],
             }
@@ -75,7 +75,7 @@ def main() -> None:
 
 
 def _watch(child: subprocess.Popen[str]) -> int:
-    """Peak resident memory of ``child`` and its descendants, summed, until it exits."""
+    """Peak memory (PSS) of ``child`` and its descendants, summed, until it exits."""
     import threading
 
     import psutil
@@ -88,10 +88,10 @@ def _watch(child: subprocess.Popen[str]) -> int:
         while child.poll() is None:
             try:
                 tree = [proc, *proc.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+                peak = max(peak, sum(p.memory_full_info().pss for p in tree if p.is_running()))
             except psutil.Error:
                 pass
-            time.sleep(0.5)
+            time.sleep(1.0)
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
