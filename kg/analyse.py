@@ -31,6 +31,9 @@ class Analysis:
     betweenness: dict[str, float]
     modularity: float
     notes: dict[str, object] = field(default_factory=dict)
+    network: nx.Graph | None = field(default=None, compare=False, repr=False)
+    """The concept co-occurrence network the analysis ran on (kept so later stages need not
+    copy it again: on a big corpus it is the largest object of a build)."""
 
 
 def _backend_kwargs(backend: str | None) -> dict[str, str]:
@@ -118,7 +121,7 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
         if weight:
             cluster_of[node] = min(weight, key=lambda c: (-weight[c], c))
     notes["clusters"] = len(ordered)
-    return Analysis(cluster_of, labels, degree, pagerank, betweenness, modularity, notes)
+    return Analysis(cluster_of, labels, degree, pagerank, betweenness, modularity, notes, net)
 
 
 def _betweenness(

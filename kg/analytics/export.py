@@ -61,7 +61,7 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
         columns=["paper", "concept_key", "concept"],
     )
     occurrences = Counter(concept_node(m.concept_key) for m in build.linked.mentions)
-    net = concept_network(build.graph)
+    net = a.network if a.network is not None else concept_network(build.graph)
     node_label = {concept_node(k): v for k, v in label.items()}
     cluster_of = {n: a.cluster_of[n] for n in net if n in a.cluster_of}
     clustered = clustering_network(net, {n: occurrences[n] for n in net}, config=build.config)
