@@ -71,13 +71,43 @@ def _device(config: Config) -> str:
     return config.device
 
 
+class _Packed:
+    """A scored paper held compactly until it is ranked (a corpus holds millions of candidates):
+    the phrases (lower case, single spaces) as one string, surfaces only where they differ,
+    numbers as arrays."""
+
+    __slots__ = ("phrases", "surfaces", "numbers", "scores", "vector")
+
+    def __init__(self, row: Row) -> None:
+        import numpy as np
+
+        cands, self.vector = row
+        self.phrases = "\n".join(c[0] for c in cands)
+        self.surfaces = tuple("" if c[1] == c[0] else c[1] for c in cands)
+        self.numbers = np.array([c[2:6] for c in cands], dtype=np.int64).reshape(-1, 4)
+        self.scores = np.array([c[6] for c in cands], dtype=np.float64)
+
+    def phrase_set(self) -> set[str]:
+        return set(self.phrases.split("\n")) if self.phrases else set()
+
+    def candidates(self) -> list[Candidate]:
+        if not self.phrases:
+            return []
+        return [
+            Candidate(phrase, surface or phrase, *map(int, numbers))
+            for phrase, surface, numbers in zip(
+                self.phrases.split("\n"), self.surfaces, self.numbers, strict=True
+            )
+        ]
+
+
 def _select(
-    row: Row, config: Config, df: Counter[str], n_docs: int, phrases: PhraseCache | None
+    row: _Packed, config: Config, df: Counter[str], n_docs: int, phrases: PhraseCache | None
 ) -> tuple[Keyphrase, ...]:
     """The top n of one paper: ranking signals over KeyBERT's cosine, then optional MMR."""
     ranked = rank(
-        [Candidate(*c[:6]) for c in row[0]],
-        [c[6] for c in row[0]],
+        row.candidates(),
+        row.scores.tolist(),
         position_weight=config.position_weight,
         corpus_weight=config.corpus_weight,
         df=df,
@@ -120,14 +150,15 @@ def extract_keyphrases(
     texts = [p.text[:MAX_TEXT_CHARS] for p in papers]
     keys = [text_key(t) for t in texts]
     store = KeyphraseStore(cache_dir(cache), fingerprint(config)) if cache else None
-    scored: dict[str, Row] = {}
+    scored: dict[str, _Packed] = {}
     bar = tqdm(total=len(papers), desc="keyphrases", unit="paper", disable=not progress or None)
     phrases = embedder if isinstance(embedder, PhraseCache | None) else PhraseCache(embedder)
     try:
         unique = list(dict.fromkeys(keys))
         if store:
             for offset in range(0, len(unique), CHUNK):
-                scored.update(store.get(unique[offset : offset + CHUNK]))
+                found = store.get(unique[offset : offset + CHUNK])
+                scored.update((k, _Packed(row)) for k, row in found.items())
         text_of = dict(zip(keys, texts, strict=True))
         todo = [k for k in unique if k not in scored]
         bar.update(len(keys) - len(todo))
@@ -151,7 +182,7 @@ def extract_keyphrases(
             offset += len(rows)
             if store:
                 store.put(new)
-            scored.update(new)
+            scored.update((k, _Packed(row)) for k, row in new.items())
             bar.update(len(rows))
     finally:
         bar.close()
@@ -160,12 +191,12 @@ def extract_keyphrases(
     # Corpus statistics come from every paper of this build, cached or not.
     df: Counter[str] = Counter()
     for key in keys:
-        df.update({c[0] for c in scored[key][0]})
+        df.update(scored[key].phrase_set())
     if config.use_mmr and phrases is None:
         phrases = PhraseCache(load_embedder(config, cache=cache))
     return [
         PaperKeyphrases(
-            paper.key, _select(scored[key], config, df, len(papers), phrases), scored[key][1]
+            paper.key, _select(scored[key], config, df, len(papers), phrases), scored[key].vector
         )
         for paper, key in zip(papers, keys, strict=True)
     ]
