@@ -267,7 +267,7 @@ def _without_plain_words(acronyms: dict[str, str], papers: Sequence[Paper]) -> d
 def sentence_at(text: str, start: int, end: int) -> str:
     """The sentence holding ``text[start:end]``: the evidence shown with a mention."""
     left = 0
-    for m in _SENTENCE_END.finditer(text, 0, start):
+    for m in _SENTENCE_END.finditer(text, 0, min(start + 1, len(text))):
         left = m.end()
     m = _SENTENCE_END.search(text, end)
     right = m.start() if m else len(text)
@@ -724,8 +724,9 @@ def label_merges(concepts: Sequence[Concept], n_papers: dict[str, int]) -> Alias
             shared = sorted(f for f, keys in collisions.items() if key in keys)
             alias[key] = (
                 head,
-                f"label merge: {c.pref_label!r} ({n_papers.get(key, 0)} papers) and "
-                f"{target.pref_label!r} ({n_papers.get(head, 0)} papers) both read "
+                f"label merge: {key!r} labelled {c.pref_label!r} ({n_papers.get(key, 0)} "
+                f"papers) into {head!r} labelled {target.pref_label!r} "
+                f"({n_papers.get(head, 0)} papers), both read "
                 + " / ".join(repr(f) for f in shared),
             )
     return alias
@@ -759,12 +760,15 @@ def _with_concept_merges(
     """The merges table with one row per concept merged by label, even when its label is
     also the label of the concept it merged into (so no merge goes unrecorded)."""
     pref = {c.key: c.pref_label for c in concepts}
-    seen = {(m["concept"], m["merged"]) for m in merges}
+    reasons = defaultdict(list)
+    for m in merges:
+        reasons[(m["concept"], m["merged"])].append(m["reason"])
     out = list(merges)
     for row in rows:
         target = alias.get(row["concept"], (row["concept"], ""))[0]
-        if target in pref and (target, row["merged"]) not in seen:
-            seen.add((target, row["merged"]))
+        said = reasons[(target, row["merged"])]
+        if target in pref and not any(row["reason"] in r for r in said):
+            said.append(row["reason"])
             out.append({**row, "concept": target, "pref_label": pref[target]})
     return sorted(out, key=lambda m: (m["concept"], m["merged"], m["reason"]))
 
