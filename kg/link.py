@@ -168,11 +168,13 @@ def acronym_definitions(text: str) -> list[tuple[str, str, str]]:
     return found
 
 
-# Leading words that praise or date a concept without changing it ("state-of-the-art LLMs").
+# Leading words that praise or date a concept ("state-of-the-art LLMs"), or the verb of a
+# title ("Using Large Language Models"), without changing it.
 _EVALUATIVE = re.compile(
     r"^(?:state[-‐‑–\s]of[-‐‑–\s]the[-‐‑–\s]art|sota|modern|popular|powerful|"
     r"cutting[-‐‑–\s]edge|contemporary|emerging|widely[-‐‑–\s]used|well[-‐‑–\s]known|"
-    r"prominent)\s+",
+    r"prominent|using|leveraging|exploiting|enhancing|improving|evaluating|benchmarking|"
+    r"exploring|investigating|understanding|rethinking|revisiting|towards?|via)\s+",
     re.IGNORECASE,
 )
 # A restated acronym at the end of a phrase: "large language models (LLMs)".
@@ -186,8 +188,8 @@ COMPLETION_RATIO = 3
 """A phrase is completed by the next word when the completed phrase is the keyphrase of at
 least this many times as many papers (and of at least this many)."""
 PLAIN_WORD_USES = 3
-"""An acronym written this often as a lower-case word in the corpus ("map", "fine") is a word:
-it is expanded only in the papers that define it."""
+"""An acronym written this often as a lower-case word in the corpus ("map", "fine"), and more
+often so than with capitals, is a word: it is expanded only in the papers that define it."""
 
 
 def _tidy_keyphrases(
@@ -255,13 +257,20 @@ def _completed(
 
 
 def _without_plain_words(acronyms: dict[str, str], papers: Sequence[Paper]) -> dict[str, str]:
-    """Corpus-wide acronyms, less those the corpus also writes as ordinary lower-case words."""
-    uses: Counter[str] = Counter()
+    """Corpus-wide acronyms, less those the corpus writes more often as ordinary lower-case
+    words ("map", "fine") than with capitals."""
+    lower: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
     for paper in papers:
-        uses.update(
-            w for w in re.findall(r"\b[a-z]{2,12}\b", paper.text[:MAX_TEXT_CHARS]) if w in acronyms
-        )
-    return {s: long for s, long in acronyms.items() if uses[s] < PLAIN_WORD_USES}
+        for w in re.findall(r"\b[A-Za-z]{2,12}\b", paper.text[:MAX_TEXT_CHARS]):
+            folded = w.lower()
+            if folded in acronyms:
+                (lower if w == folded else capital)[folded] += 1
+    return {
+        s: long
+        for s, long in acronyms.items()
+        if lower[s] < PLAIN_WORD_USES or lower[s] < capital[s]
+    }
 
 
 def sentence_at(text: str, start: int, end: int) -> str:
@@ -448,7 +457,11 @@ def link_concepts(
         for paper_key, key, *_ in raw_mentions:
             papers_of[key].add(paper_key)
 
-    acronym_of = {long: short for short, long in global_acronyms.items()}
+    acronym_of: dict[str, str] = {}  # long form -> the acronym most papers define for it
+    for short, long in sorted(
+        global_acronyms.items(), key=lambda sl: (-corpus_acronyms[sl[0]][sl[1]], sl[0])
+    ):
+        acronym_of.setdefault(long, short)
     forced_pref = (
         {concept_key(label): label for label in user_vocab.labels.values()} if user_vocab else {}
     )
@@ -643,39 +656,60 @@ def label_collisions(concepts: Sequence[Concept], *, acronyms: bool = True) -> d
     return {f: sorted(keys) for f, keys in sorted(named.items()) if len(keys) > 1}
 
 
-SENSE_SIMILARITY = 0.6
-"""Two spelled-out forms of one acronym at least this alike, character by character (difflib
-ratio), are one sense ("electroencephalogram" / "electroencephalography"); less alike, two
-("optical character recognition" / "out-of-context reasoning")."""
-
-
 def acronym_senses(concepts: Sequence[Concept], n_papers: dict[str, int]) -> dict[str, str]:
-    """Concepts labelled by an acronym that another concept with an unrelated spelled-out form
-    is also labelled by: all but the one with the most papers get a spelled-out label instead
-    of merging (key -> new label).
+    """Concepts labelled by an acronym (as prefLabel or acronym label) that another concept
+    with an unrelated spelled-out form (``_same_sense``) is also labelled by: all senses but
+    the one with the most papers get a spelled-out label, and no acronym, instead of merging
+    (key -> new label).
 
     >>> a = Concept("optical character recognition", "OCR")
     >>> b = Concept("out of context reasoning", "OCR", ("out-of-context reasoning",))
     >>> acronym_senses([a, b], {a.key: 9, b.key: 2})
     {'out of context reasoning': 'out-of-context reasoning'}
     """
-    from difflib import SequenceMatcher
-
     by_label: dict[str, list[Concept]] = defaultdict(list)
     for c in concepts:
         fold = label_fold(c.pref_label)
         if " " not in fold and len(c.key.split()) > 1:
             by_label[fold].append(c)
+        elif c.acronym and label_fold(c.acronym) != fold:
+            by_label[label_fold(c.acronym)].append(c)
     out: dict[str, str] = {}
     for group in by_label.values():
         group.sort(key=lambda c: (-n_papers.get(c.key, 0), -len(c.key.split()), c.key))
         senses: list[Concept] = []
         for c in group:
-            if all(SequenceMatcher(None, c.key, s.key).ratio() < SENSE_SIMILARITY for s in senses):
+            if not any(_same_sense(c.key, s.key) for s in senses):
                 if senses:
                     out[c.key] = _spelled_label(c)
                 senses.append(c)
     return out
+
+
+def _same_sense(a: str, b: str) -> bool:
+    """Two spelled-out forms of one acronym mean the same when one's words hold the other's
+    or the words that differ are spelling variants, sharing their first three letters.
+
+    >>> _same_sense("vision language model", "visual language model")
+    True
+    >>> _same_sense("self supervised learning", "semi supervised learning")
+    False
+    >>> _same_sense("computer aided design", "computer aided diagnosis")
+    False
+    """
+    from difflib import SequenceMatcher
+
+    wa, wb = a.split(), b.split()
+    if set(wa) <= set(wb) or set(wb) <= set(wa):
+        return True
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if tag != "replace" or i2 - i1 != j2 - j1:
+            return False
+        if any(x[:3] != y[:3] for x, y in zip(wa[i1:i2], wb[j1:j2], strict=True)):
+            return False
+    return True
 
 
 def _spelled_label(c: Concept) -> str:
