@@ -32,7 +32,7 @@ from functools import lru_cache
 import numpy as np
 
 from kg.config import Config
-from kg.model import MAX_TEXT_CHARS, Concept, Mention, Paper, PaperKeyphrases
+from kg.model import MAX_TEXT_CHARS, Concept, Keyphrase, Mention, Paper, PaperKeyphrases
 from kg.vocabulary import Vocabulary, link_vocabulary, load_cso, read_skos
 
 _DASHES = re.compile(r"[-‐‑‒–—_/]+")
@@ -83,15 +83,21 @@ def singular(word: str) -> str:
 
 @lru_cache(maxsize=500_000)
 def folded_words(phrase: str) -> tuple[str, ...]:
-    """A phrase's words with case and hyphens folded away (plurals kept)."""
+    """A phrase's words with case, hyphens and end-of-sentence dots folded away (plurals
+    kept)."""
     text = unicodedata.normalize("NFKC", phrase).casefold()
     text = _DASHES.sub(" ", text)
-    return tuple(_NON_WORD.sub(" ", text).split())
+    words = (w.strip(".") for w in _NON_WORD.sub(" ", text).split())  # "Models." ends a sentence
+    return tuple(w for w in words if w)
 
 
 @lru_cache(maxsize=500_000)
 def concept_key(phrase: str) -> str:
-    """Case, hyphens and the plural of the head word folded away."""
+    """Case, hyphens and the plural of the head word folded away.
+
+    >>> concept_key("Large Language Models."), concept_key("GPT-3.5")
+    ('large language model', 'gpt 3.5')
+    """
     words = list(folded_words(phrase))
     if not words:
         return ""
@@ -168,10 +174,115 @@ def acronym_definitions(text: str) -> list[tuple[str, str, str]]:
     return found
 
 
+# Leading words that praise or date a concept ("state-of-the-art LLMs"), or the verb of a
+# title ("Using Large Language Models"), without changing it.
+_EVALUATIVE = re.compile(
+    r"^(?:state[-‐‑–\s]of[-‐‑–\s]the[-‐‑–\s]art|sota|modern|popular|powerful|"
+    r"cutting[-‐‑–\s]edge|contemporary|emerging|widely[-‐‑–\s]used|well[-‐‑–\s]known|"
+    r"prominent|using|leveraging|exploiting|enhancing|improving|evaluating|benchmarking|"
+    r"exploring|investigating|understanding|rethinking|revisiting|towards?|via)\s+",
+    re.IGNORECASE,
+)
+# A restated acronym at the end of a phrase: "large language models (LLMs)".
+_TRAILING_ACRONYM = re.compile(r"\s*\(?\s*([\w-]*[A-Z][\w-]*)\)?$")
+# Sizes and dimensions ("3D", "7B", "100k") are modifiers, never concepts on their own.
+_MEASURE = re.compile(r"^\d+(?:\.\d+)?[a-z]{0,2}$")
+# A phrase cut short where a coordination or a tagging error ended it: the word that completes
+# it comes next, or is the head after "and"/"or" ("Large Language and Reasoning Models").
+_NEXT_WORDS = re.compile(r"\s+(?:(?:and|or|&)\s+)?([\w-]+)(?:\s+([\w-]+))?(?:\s+([\w-]+))?")
+COMPLETION_RATIO = 3
+"""A phrase is completed by the next word when the completed phrase is the keyphrase of at
+least this many times as many papers (and of at least this many)."""
+PLAIN_WORD_USES = 3
+"""An acronym written this often as a lower-case word in the corpus ("map", "fine"), and more
+often so than with capitals, is a word: it is expanded only in the papers that define it."""
+
+
+def _tidy_keyphrases(
+    keyphrases: Sequence[Keyphrase], acronyms: dict[str, str]
+) -> list[tuple[Keyphrase, str]]:
+    """Each keyphrase with its concept key, leading praise and a restated acronym cut off
+    (the span shrinks with them); measures and praise of a generic noun are left out.
+
+    >>> kps = [Keyphrase("state-of-the-art Large Language Models (LLMs)", 0.5, 0, 45),
+    ...        Keyphrase("3D", 0.4, 50, 52), Keyphrase("modern methods", 0.3, 60, 74)]
+    >>> [(k.text, key) for k, key in _tidy_keyphrases(kps, {})]
+    [('Large Language Models', 'large language model')]
+    """
+    from kg.extract.candidates import GENERIC
+
+    out = []
+    for kp in keyphrases:
+        text, start = kp.text, kp.start
+        praise = _EVALUATIVE.match(text)
+        if praise and praise.end() < len(text):
+            text, start = text[praise.end() :], start + praise.end()
+        end = start + len(text)
+        tail = _TRAILING_ACRONYM.search(text)
+        if tail and tail.start() > 0:
+            head = text[: tail.start()]
+            short = tail.group(1)
+            restated = sum(c.isupper() for c in short) >= 2 and len(head.split()) >= 2
+            if restated and _initials_match(
+                short[:-1] if short.endswith("s") else short, re.findall(r"[\w]+", head)
+            ):
+                text, end = head, start + len(head)
+        key = _expand(concept_key(text), acronyms)
+        words = key.split()
+        if not words or _MEASURE.match(key) or (praise and all(w in GENERIC for w in words)):
+            continue
+        out.append((Keyphrase(text, kp.score, start, end) if text != kp.text else kp, key))
+    return out
+
+
+def _completed(
+    kp: Keyphrase, key: str, text: str, acronyms: dict[str, str], key_papers: Counter[str]
+) -> tuple[Keyphrase, str]:
+    """A keyphrase cut short, completed with the word that follows it (or the head noun of a
+    coordination) when the completed phrase is a far more common keyphrase of the corpus.
+
+    >>> kp = Keyphrase("Large Language", 0.3, 0, 14)
+    >>> _completed(kp, "large language", "Large Language and Reasoning Models.", {},
+    ...            Counter({"large language model": 40, "large language": 2}))
+    (Keyphrase(text='Large Language Models', score=0.3, start=0, end=35), 'large language model')
+    """
+    following = _NEXT_WORDS.match(text, kp.end)
+    if following is None:
+        return kp, key
+    coordination = following.group(0).split()[0].lower() in ("and", "or", "&")
+    least = max(COMPLETION_RATIO * key_papers.get(key, 0), COMPLETION_RATIO)
+    # without a coordination only the very next word can complete the phrase
+    for group in (1, 2, 3) if coordination else (1,):
+        word = following.group(group)
+        if word is None:
+            break
+        longer = _expand(concept_key(f"{kp.text} {word}"), acronyms)
+        if key_papers.get(longer, 0) >= least:
+            return Keyphrase(f"{kp.text} {word}", kp.score, kp.start, following.end(group)), longer
+    return kp, key
+
+
+def _without_plain_words(acronyms: dict[str, str], papers: Sequence[Paper]) -> dict[str, str]:
+    """Corpus-wide acronyms, less those the corpus writes more often as ordinary lower-case
+    words ("map", "fine") than with capitals."""
+    lower: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
+    for paper in papers:
+        for w in re.findall(r"\b[A-Za-z]{2,12}\b", paper.text[:MAX_TEXT_CHARS]):
+            folded = w.lower()
+            if folded in acronyms:
+                (lower if w == folded else capital)[folded] += 1
+    return {
+        s: long
+        for s, long in acronyms.items()
+        if lower[s] < PLAIN_WORD_USES or lower[s] < capital[s]
+    }
+
+
 def sentence_at(text: str, start: int, end: int) -> str:
     """The sentence holding ``text[start:end]``: the evidence shown with a mention."""
     left = 0
-    for m in _SENTENCE_END.finditer(text, 0, start):
+    for m in _SENTENCE_END.finditer(text, 0, min(start + 1, len(text))):
         left = m.end()
     m = _SENTENCE_END.search(text, end)
     right = m.start() if m else len(text)
@@ -285,20 +396,25 @@ def link_concepts(
         for s, c in corpus_acronyms.items()
         if c.most_common(1)[0][1] * 2 > sum(c.values())
     }
+    global_acronyms = _without_plain_words(global_acronyms, papers)
 
     surfaces: dict[str, Counter[tuple[str, bool]]] = defaultdict(Counter)
     raw_mentions: list[tuple[str, str, float, str, int, int]] = []
     reasons: dict[tuple[str, str], str] = {}
+    tidied: list[list[tuple[Keyphrase, str]]] = []
+    key_papers: Counter[str] = Counter()
     for pk in keyphrases:
+        acronyms = {**global_acronyms, **paper_acronyms[pk.paper_key]}
+        tidied.append(_tidy_keyphrases(pk.keyphrases, acronyms))
+        key_papers.update({key for _, key in tidied[-1]})
+    for pk, tidy in zip(keyphrases, tidied, strict=True):
         paper = by_paper[pk.paper_key]
         acronyms = {**global_acronyms, **paper_acronyms[paper.key]}
         text = paper.text
         best: dict[str, tuple[float, str, int, int]] = {}
-        for kp in pk.keyphrases:
+        for kp, key in tidy:
+            kp, key = _completed(kp, key, text, acronyms, key_papers)
             plain = concept_key(kp.text)
-            key = _expand(plain, acronyms)
-            if not key:
-                continue
             at_start = kp.start < len(paper.title) or text[: kp.start].rstrip()[-1:] in (
                 "",
                 ".",
@@ -347,37 +463,59 @@ def link_concepts(
         for paper_key, key, *_ in raw_mentions:
             papers_of[key].add(paper_key)
 
-    kept = {k for k, ps in papers_of.items() if len(ps) >= config.min_concept_papers}
-    acronym_of = {long: short for short, long in global_acronyms.items()}
-    for source, (target, _) in sorted(alias.items()):
-        if source in acronym_of:
-            acronym_of.setdefault(target, acronym_of[source])
+    acronym_of: dict[str, str] = {}  # long form -> the acronym most papers define for it
+    for short, long in sorted(
+        global_acronyms.items(), key=lambda sl: (-corpus_acronyms[sl[0]][sl[1]], sl[0])
+    ):
+        acronym_of.setdefault(long, short)
     forced_pref = (
         {concept_key(label): label for label in user_vocab.labels.values()} if user_vocab else {}
     )
-    concepts: list[Concept] = []
-    merges: list[dict[str, str]] = []
-    for key in sorted(kept):
-        counts = surfaces[key]
-        texts = [by_paper[p].text for p in sorted(papers_of[key])]
-        pref = forced_pref.get(key) or (_pref_label(counts, texts, key) if counts else key)
-        labels = sorted({s for (s, _), _ in counts.items()} - {pref})
-        concepts.append(
-            Concept(
-                key=key,
-                pref_label=pref,
-                alt_labels=tuple(labels),
-                acronym=_acronym_label(acronym_of.get(key), short_surfaces),
-            )
+
+    def make(
+        papers_of: dict[str, set[str]],
+        surfaces: dict[str, Counter[tuple[str, bool]]],
+        alias: Alias,
+    ) -> tuple[set[str], list[Concept], list[dict[str, str]]]:
+        kept = {k for k, ps in papers_of.items() if len(ps) >= config.min_concept_papers}
+        acronyms = dict(acronym_of)
+        for source, (target, _) in sorted(alias.items()):
+            if source in acronyms:
+                acronyms.setdefault(target, acronyms[source])
+        concepts, merges = _concepts_of(
+            kept,
+            surfaces,
+            {k: [by_paper[p].text for p in sorted(papers_of[k])] for k in kept},
+            reasons,
+            {
+                k: None if k in senses else _acronym_label(acronyms.get(k), short_surfaces)
+                for k in kept
+            },
+            forced_pref | senses,
         )
-        for label in labels:
-            if (key, label) in reasons:
-                reason = reasons[(key, label)]
-            elif concept_key(label) != concept_key(pref):
-                reason = "same key after acronym expansion"
-            else:
-                reason = "same words up to case, hyphens and plural"
-            merges.append({"concept": key, "pref_label": pref, "merged": label, "reason": reason})
+        return kept, concepts, merges
+
+    senses: dict[str, str] = {}
+    kept, concepts, merges = make(papers_of, surfaces, alias)
+    # The final, auditable pass: concepts whose labels still fold alike become one.
+    label_merged: list[dict[str, str]] = []
+    for _ in range(MAX_LABEL_ROUNDS):
+        n_papers = {k: len(papers_of[k]) for k in kept}
+        split = acronym_senses(concepts, n_papers)
+        if split:  # an acronym with two unrelated meanings: spell out the lesser ones
+            senses |= split
+            kept, concepts, merges = make(papers_of, surfaces, alias)
+        more = label_merges(concepts, n_papers)
+        if not more:
+            break
+        label_merged += _label_merge_rows(concepts, more)
+        alias = _compose(alias, more)
+        raw_mentions, surfaces = _apply_aliases(raw_mentions, surfaces, reasons, more)
+        papers_of = defaultdict(set)
+        for paper_key, key, *_ in raw_mentions:
+            papers_of[key].add(paper_key)
+        kept, concepts, merges = make(papers_of, surfaces, alias)
+    merges = _with_concept_merges(merges, label_merged, concepts, alias)
 
     concepts = _with_corpus_broader(
         concepts, alias, global_acronyms, {k: len(v) for k, v in papers_of.items()}
@@ -484,6 +622,228 @@ def _apply_aliases(
         if (m[0], target) not in best or m[2] > best[(m[0], target)][2]:
             best[(m[0], target)] = moved  # type: ignore[assignment]
     return sorted(best.values()), merged
+
+
+MAX_LABEL_ROUNDS = 4
+"""Label merges are repeated until no labels collide (a merged concept's new label can fold
+like a third concept's); in practice one or two rounds."""
+
+
+def label_fold(label: str) -> str:
+    """What two labels share when a reader would take them for the same concept: lower case,
+    hyphens and spaces unified, every word singular.
+
+    >>> label_fold("State-of-the-Art VLMs") == label_fold("state of the art VLM")
+    True
+    >>> label_fold("Models merging")
+    'model merging'
+    """
+    return " ".join(singular(w) for w in concept_key(label).split())
+
+
+def _folds(concept: Concept, *, acronyms: bool = True) -> set[str]:
+    labels = [concept.pref_label] + ([concept.acronym] if acronyms and concept.acronym else [])
+    return {f for f in map(label_fold, labels) if f}
+
+
+def label_collisions(concepts: Sequence[Concept], *, acronyms: bool = True) -> dict[str, list[str]]:
+    """Labels that would name two concept nodes: ``label_fold`` of a prefLabel (and of an
+    acronym label) -> the keys of the concepts it names, for each shared by two or more.
+    A linked corpus has none (``link_concepts`` merges them); this is the check.
+
+    >>> a = Concept("eeg", "EEG")
+    >>> b = Concept("electroencephalography", "electroencephalography", acronym="EEG")
+    >>> label_collisions([a, b])
+    {'eeg': ['eeg', 'electroencephalography']}
+    >>> label_collisions([a, b], acronyms=False)
+    {}
+    """
+    named: dict[str, set[str]] = defaultdict(set)
+    for c in concepts:
+        for f in _folds(c, acronyms=acronyms):
+            named[f].add(c.key)
+    return {f: sorted(keys) for f, keys in sorted(named.items()) if len(keys) > 1}
+
+
+def acronym_senses(concepts: Sequence[Concept], n_papers: dict[str, int]) -> dict[str, str]:
+    """Concepts labelled by an acronym (as prefLabel or acronym label) that another concept
+    with an unrelated spelled-out form (``_same_sense``) is also labelled by: all senses but
+    the one with the most papers get a spelled-out label, and no acronym, instead of merging
+    (key -> new label).
+
+    >>> a = Concept("optical character recognition", "OCR")
+    >>> b = Concept("out of context reasoning", "OCR", ("out-of-context reasoning",))
+    >>> acronym_senses([a, b], {a.key: 9, b.key: 2})
+    {'out of context reasoning': 'out-of-context reasoning'}
+    """
+    by_label: dict[str, list[Concept]] = defaultdict(list)
+    for c in concepts:
+        fold = label_fold(c.pref_label)
+        if " " not in fold and len(c.key.split()) > 1:
+            by_label[fold].append(c)
+        elif c.acronym and label_fold(c.acronym) != fold:
+            by_label[label_fold(c.acronym)].append(c)
+    out: dict[str, str] = {}
+    for group in by_label.values():
+        group.sort(key=lambda c: (-n_papers.get(c.key, 0), -len(c.key.split()), c.key))
+        senses: list[Concept] = []
+        for c in group:
+            if not any(_same_sense(c.key, s.key) for s in senses):
+                if senses:
+                    out[c.key] = _spelled_label(c)
+                senses.append(c)
+    return out
+
+
+def _same_sense(a: str, b: str) -> bool:
+    """Two spelled-out forms of one acronym mean the same when one's words hold the other's
+    or the words that differ are spelling variants, sharing their first three letters.
+
+    >>> _same_sense("vision language model", "visual language model")
+    True
+    >>> _same_sense("self supervised learning", "semi supervised learning")
+    False
+    >>> _same_sense("computer aided design", "computer aided diagnosis")
+    False
+    """
+    from difflib import SequenceMatcher
+
+    wa, wb = a.split(), b.split()
+    if set(wa) <= set(wb) or set(wb) <= set(wa):
+        return True
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if tag != "replace" or i2 - i1 != j2 - j1:
+            return False
+        if any(x[:3] != y[:3] for x, y in zip(wa[i1:i2], wb[j1:j2], strict=True)):
+            return False
+    return True
+
+
+def _spelled_label(c: Concept) -> str:
+    spelled = sorted(a for a in c.alt_labels if concept_key(a) == c.key)
+    return _display(min(spelled, key=lambda a: (a[:1].isupper(), a)), False) if spelled else c.key
+
+
+def label_merges(concepts: Sequence[Concept], n_papers: dict[str, int]) -> Alias:
+    """Concepts that a label names together (``label_collisions``, acronyms included) merge
+    into the one with the most papers (then the one with the longer key, the spelled-out
+    form, then alphabetical); the reason names the shared label.
+
+    >>> a = Concept("eeg", "EEG")
+    >>> b = Concept("electroencephalography", "electroencephalography", acronym="EEG")
+    >>> label_merges([a, b], {"eeg": 3, "electroencephalography": 5})["eeg"][0]
+    'electroencephalography'
+    """
+    by_key = {c.key: c for c in concepts}
+    parent = {c.key: c.key for c in concepts}
+
+    def root(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    collisions = label_collisions(concepts)
+    for keys in collisions.values():
+        for other in keys[1:]:
+            a, b = root(keys[0]), root(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(parent):
+        groups[root(key)].append(key)
+    alias: Alias = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        head = min(members, key=lambda k: (-n_papers.get(k, 0), -len(k.split()), k))
+        target = by_key[head]
+        for key in members:
+            if key == head:
+                continue
+            c = by_key[key]
+            shared = sorted(f for f, keys in collisions.items() if key in keys)
+            alias[key] = (
+                head,
+                f"label merge: {key!r} labelled {c.pref_label!r} ({n_papers.get(key, 0)} "
+                f"papers) into {head!r} labelled {target.pref_label!r} "
+                f"({n_papers.get(head, 0)} papers), both read "
+                + " / ".join(repr(f) for f in shared),
+            )
+    return alias
+
+
+def _compose(alias: Alias, more: Alias) -> Alias:
+    """``alias`` followed by ``more``: every key ends at its final target."""
+    out = {
+        k: (more[t][0], f"{why}; {more[t][1]}") if t in more else (t, why)
+        for k, (t, why) in alias.items()
+    }
+    for k, v in more.items():
+        out.setdefault(k, v)
+    return out
+
+
+def _label_merge_rows(concepts: Sequence[Concept], more: Alias) -> list[dict[str, str]]:
+    by_key = {c.key: c for c in concepts}
+    return [
+        {"concept": target, "pref_label": "", "merged": by_key[key].pref_label, "reason": why}
+        for key, (target, why) in sorted(more.items())
+    ]
+
+
+def _with_concept_merges(
+    merges: list[dict[str, str]],
+    rows: list[dict[str, str]],
+    concepts: Sequence[Concept],
+    alias: Alias,
+) -> list[dict[str, str]]:
+    """The merges table with one row per concept merged by label, even when its label is
+    also the label of the concept it merged into (so no merge goes unrecorded)."""
+    pref = {c.key: c.pref_label for c in concepts}
+    reasons = defaultdict(list)
+    for m in merges:
+        reasons[(m["concept"], m["merged"])].append(m["reason"])
+    out = list(merges)
+    for row in rows:
+        target = alias.get(row["concept"], (row["concept"], ""))[0]
+        said = reasons[(target, row["merged"])]
+        if target in pref and not any(row["reason"] in r for r in said):
+            said.append(row["reason"])
+            out.append({**row, "concept": target, "pref_label": pref[target]})
+    return sorted(out, key=lambda m: (m["concept"], m["merged"], m["reason"]))
+
+
+def _concepts_of(
+    kept: set[str],
+    surfaces: dict[str, Counter[tuple[str, bool]]],
+    texts_of: dict[str, list[str]],
+    reasons: dict[tuple[str, str], str],
+    acronym_labels: dict[str, str | None],
+    forced_pref: dict[str, str],
+) -> tuple[list[Concept], list[dict[str, str]]]:
+    """One concept per kept key (preferred label, spellings as alternative labels, acronym)
+    and a merges row per spelling that is not the preferred label."""
+    concepts: list[Concept] = []
+    merges: list[dict[str, str]] = []
+    for key in sorted(kept):
+        counts = surfaces[key]
+        pref = forced_pref.get(key) or (_pref_label(counts, texts_of[key], key) if counts else key)
+        labels = sorted({s for (s, _), _ in counts.items()} - {pref})
+        concepts.append(
+            Concept(key=key, pref_label=pref, alt_labels=tuple(labels), acronym=acronym_labels[key])
+        )
+        for label in labels:
+            if (key, label) in reasons:
+                reason = reasons[(key, label)]
+            elif concept_key(label) != concept_key(pref):
+                reason = "same key after acronym expansion"
+            else:
+                reason = "same words up to case, hyphens and plural"
+            merges.append({"concept": key, "pref_label": pref, "merged": label, "reason": reason})
+    return concepts, merges
 
 
 def _with_corpus_broader(

@@ -6,7 +6,7 @@ import pytest
 
 from kg.config import Config
 from kg.errors import ConfigError
-from kg.link import concept_key, find_acronyms, link_concepts, singular
+from kg.link import concept_key, find_acronyms, label_collisions, link_concepts
 from kg.model import Keyphrase, Paper, PaperKeyphrases, Source
 
 
@@ -172,15 +172,7 @@ def test_arxiv_slice_has_one_node_per_folded_label(arxiv_slice, embedder):
 
     built = make_graph([arxiv_slice], embedder=embedder, progress=False)
     concepts = built.linked.concepts
-
-    def folded(label: str) -> str:
-        words = label.lower().replace("-", " ").replace("‐", " ").split()
-        return " ".join(words[:-1] + [singular(words[-1])])
-
-    seen: dict[str, str] = {}
-    for c in concepts:
-        assert folded(c.pref_label) not in seen, (c.pref_label, seen.get(folded(c.pref_label)))
-        seen[folded(c.pref_label)] = c.pref_label
+    assert label_collisions(concepts) == {}
     assert len(concepts) > 500
     keys = {c.key for c in concepts}
     assert all(b in keys for c in concepts for b in c.broader)
@@ -213,3 +205,73 @@ def test_broader_completes_an_elliptical_acronym():
     concepts = {c.pref_label: c for c in link_concepts([a, b], kps).concepts}
     assert concepts["MeZO"].broader == ("zeroth order optimization",)
     assert concepts["zeroth-order optimization"].broader == ()
+
+
+def _kp(paper: Paper, surface: str, score: float = 0.5) -> Keyphrase:
+    start = paper.text.index(surface)
+    return Keyphrase(surface, score, start, start + len(surface))
+
+
+def test_concepts_labelled_alike_merge_in_a_final_recorded_pass():
+    """One acronym spelled out two ways by two papers each, and bare in a fifth: three keys,
+    one label "EEG"; the final pass merges them into one (most papers, then alphabetical)."""
+    texts = {
+        "a1": "Electroencephalography (EEG) decoding. EEG signals and EEG noise.",
+        "a2": "Electroencephalography (EEG) for sleep. EEG data and EEG sensors.",
+        "b1": "Electroencephalogram (EEG) classification. EEG channels and EEG montage.",
+        "b2": "Electroencephalogram (EEG) artefacts. EEG amplifiers and EEG caps.",
+        "c": "We denoise EEG with transformers.",
+    }
+    papers = [_paper(k, t) for k, t in texts.items()]
+    kps = [PaperKeyphrases(p.key, (_kp(p, "EEG"),)) for p in papers]
+    linked = link_concepts(papers, kps)
+    assert label_collisions(linked.concepts) == {}
+    assert [c.pref_label for c in linked.concepts] == ["EEG"]
+    (concept,) = linked.concepts
+    assert concept.key == "electroencephalogram"
+    assert {m.paper_key for m in linked.mentions} == set(texts)
+    label_rows = [m for m in linked.merges if "label merge" in m["reason"]]
+    assert {r["concept"] for r in label_rows} == {"electroencephalogram"}
+    assert any("'electroencephalography'" in r["reason"] for r in label_rows)
+    assert any("'eeg'" in r["reason"] for r in label_rows)
+    assert len(label_rows) >= 2  # both merged concepts are in the table
+
+
+def test_an_acronym_with_two_meanings_is_spelled_out_not_merged():
+    texts = {
+        "a1": "Optical character recognition (OCR) reads receipts. OCR errors and OCR.",
+        "a2": "Optical character recognition (OCR) of scans. OCR models fail on OCR.",
+        "b": "Out-of-context reasoning (OCR) in LLMs. OCR emerges. We probe OCR.",
+    }
+    papers = [_paper(k, t) for k, t in texts.items()]
+    kps = [PaperKeyphrases(p.key, (_kp(p, "OCR"),)) for p in papers]
+    linked = link_concepts(papers, kps)
+    labels = {c.key: c.pref_label for c in linked.concepts}
+    assert labels == {
+        "optical character recognition": "OCR",
+        "out of context reasoning": "out of context reasoning",
+    }
+    assert label_collisions(linked.concepts) == {}
+
+
+def test_keyphrases_lose_praise_restated_acronyms_and_truncation():
+    texts = {
+        "a": "State-of-the-art large language models (LLMs) are strong. Large language models.",
+        "b": "We study large language models for code and large language models again.",
+        "c": "Large language models help. Large Language and Reasoning Models in 3D scenes.",
+        "d": "Large language models plan. More large language models.",
+    }
+    papers = [_paper(k, t) for k, t in texts.items()]
+    kps = [
+        PaperKeyphrases("a", (_kp(papers[0], "State-of-the-art large language models (LLMs)"),)),
+        PaperKeyphrases("b", (_kp(papers[1], "large language models"),)),
+        PaperKeyphrases("c", (_kp(papers[2], "Large Language"), _kp(papers[2], "3D"))),
+        PaperKeyphrases("d", (_kp(papers[3], "Large language models"),)),
+    ]
+    linked = link_concepts(papers, kps)
+    assert [c.key for c in linked.concepts] == ["large language model"]
+    assert {m.paper_key for m in linked.mentions} == set(texts)
+    by_paper = {m.paper_key: m for m in linked.mentions}
+    assert by_paper["a"].surface == "large language models"
+    assert by_paper["c"].surface == "Large Language Models"
+    assert by_paper["c"].sentence == "Large Language and Reasoning Models in 3D scenes."
