@@ -93,10 +93,15 @@ def fingerprint(config: Any) -> str:
     return _digest(json.dumps(fields, sort_keys=True))[:24]
 
 
+SCORING_CODE = ("candidates.py", "fastcandidates.py", "embedders.py", "score.py")
+"""The modules whose code makes a cached row: candidates and their scores (the ranking, redone
+every build, is not cached)."""
+
+
 def _code_digest() -> str:
-    """A hash of the extraction code, so that a changed extractor never reads stale rows."""
+    """A hash of the scoring code, so that a changed extractor never reads stale rows."""
     here = Path(__file__).parent
-    return _digest(*(p.read_text(encoding="utf-8") for p in sorted(here.glob("*.py"))))[:16]
+    return _digest(*((here / name).read_text(encoding="utf-8") for name in SCORING_CODE))[:16]
 
 
 def derived_model(
