@@ -279,6 +279,14 @@ def _without_plain_words(acronyms: dict[str, str], papers: Sequence[Paper]) -> d
     }
 
 
+def _layered(corpus: dict[str, str], own: dict[str, str]) -> dict[str, str]:
+    """A paper's acronyms: its own definitions over the corpus's. Most papers agree with the
+    corpus, and then the corpus's table is used as it is (copying it per paper is quadratic)."""
+    if all(corpus.get(short) == long for short, long in own.items()):
+        return corpus
+    return {**corpus, **own}
+
+
 def sentence_at(text: str, start: int, end: int) -> str:
     """The sentence holding ``text[start:end]``: the evidence shown with a mention."""
     left = 0
@@ -404,12 +412,12 @@ def link_concepts(
     tidied: list[list[tuple[Keyphrase, str]]] = []
     key_papers: Counter[str] = Counter()
     for pk in keyphrases:
-        acronyms = {**global_acronyms, **paper_acronyms[pk.paper_key]}
+        acronyms = _layered(global_acronyms, paper_acronyms[pk.paper_key])
         tidied.append(_tidy_keyphrases(pk.keyphrases, acronyms))
         key_papers.update({key for _, key in tidied[-1]})
     for pk, tidy in zip(keyphrases, tidied, strict=True):
         paper = by_paper[pk.paper_key]
-        acronyms = {**global_acronyms, **paper_acronyms[paper.key]}
+        acronyms = _layered(global_acronyms, paper_acronyms[paper.key])
         text = paper.text
         best: dict[str, tuple[float, str, int, int]] = {}
         for kp, key in tidy:
@@ -943,7 +951,7 @@ def _spelled_out(
         floor[p] = min(floor.get(p, 1.0), s)
     spelled = []
     for index, paper in enumerate(papers):
-        acronyms = {**global_acronyms, **paper_acronyms[paper.key]}
+        acronyms = _layered(global_acronyms, paper_acronyms[paper.key])
         window = paper.text[:MAX_TEXT_CHARS]
         tokens = [
             (m.start(), m.end(), m.group())
