@@ -33,9 +33,11 @@ from kg.model import MAX_TEXT_CHARS, Keyphrase, Paper, PaperKeyphrases
 CHUNK = 512
 """Papers per chunk scored in this process: the embedding work and its memory stay flat however
 long the corpus is."""
-POOL_MIN = 1024
+POOL_MIN = 256
 """Fewer papers to score than this are scored in this process: starting worker processes
 and loading the model in each costs more than it saves."""
+POOL_MIN_FAST = 8192
+"""The same for fast mode, which scores a few thousand papers a second in one process."""
 
 
 def _gpu_present() -> bool:
@@ -163,7 +165,8 @@ def extract_keyphrases(
         todo = [k for k in unique if k not in scored]
         bar.update(len(keys) - len(todo))
         workers = workers or default_workers()
-        if phrases is None and workers > 1 and len(todo) >= POOL_MIN and _device(config) == "cpu":
+        pooled = len(todo) >= (POOL_MIN_FAST if config.fast else POOL_MIN)
+        if phrases is None and workers > 1 and pooled and _device(config) == "cpu":
             batches = score_in_processes(
                 [text_of[k] for k in todo],
                 config,
