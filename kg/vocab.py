@@ -29,6 +29,8 @@ class KG(DefinedNamespace):
     degree: URIRef
     pagerank: URIRef
     betweenness: URIRef
+    clustersReached: URIRef
+    crossClusterLinks: URIRef
     acronym: URIRef
     paper: URIRef
     concept: URIRef
