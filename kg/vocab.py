@@ -32,6 +32,7 @@ class KG(DefinedNamespace):
     clustersReached: URIRef
     crossClusterLinks: URIRef
     acronym: URIRef
+    labelKey: URIRef
     paper: URIRef
     concept: URIRef
     score: URIRef
