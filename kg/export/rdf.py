@@ -203,8 +203,8 @@ def query_facts(build: Build, iris: Iris) -> list[tuple[URIRef, URIRef, Literal]
 def label_keys(build: Build, iris: Iris) -> list[tuple[URIRef, URIRef, Literal]]:
     """``kg:labelKey``: each label of a concept (preferred, alternative, acronym) in lower case.
 
-    Library queries that take a concept find it with ``?c kg:labelKey ?key``, ``?key`` being
-    the parameter in lower case: one index look-up instead of a scan of every label.
+    Library queries that take a concept compare the parameter, lower-cased once, with these
+    keys: one property to read instead of three, and no label lower-cased at query time.
     """
     nodes = build.graph.nodes
     triples = []
