@@ -4,6 +4,7 @@
     python benchmarks/bench_html.py ../shared/data/arxiv-cs-lg-5k.jsonl --limit 2000 \\
         --cache /tmp/b2000.pkl          # the build is pickled: a second run skips extraction
     python benchmarks/bench_html.py examples/daily-papers-order.txt --screenshot docs/graph.png
+    python benchmarks/bench_html.py /tmp/out5k/graph.html --page --screenshot /tmp/5k.png
 
 It builds the input in memory (or loads ``--cache``), then reports:
 
@@ -64,7 +65,7 @@ def load_build(args: argparse.Namespace):
     folder = Path(tempfile.mkdtemp(prefix="bench-html-"))
     inp = first_records(args.input, args.limit, folder) if args.limit else args.input
     t = time.perf_counter()
-    built = make_graph([inp], config=Config(), progress=False)
+    built = make_graph([inp], config=Config(fast=args.fast), progress=False)
     took = time.perf_counter() - t
     if args.cache:
         args.cache.write_bytes(pickle.dumps(built))
@@ -91,6 +92,9 @@ def measure_page(path: Path, runs: int, screenshot: Path | None) -> dict[str, fl
                 timeout=120_000,
             )
             t = page.evaluate("window.kgTimings")
+            drawn_nodes = page.evaluate(
+                "[window.kgNetwork.body.data.nodes.length, window.kgNetwork.body.data.edges.length]"
+            )
             drawn.append(t["drawn"])
             ready.append(max(t["ready"], t["drawn"]))  # handlers set and graph drawn
             if run == 0 and screenshot is not None:  # the map, its most central concept clicked
@@ -133,6 +137,8 @@ def measure_page(path: Path, runs: int, screenshot: Path | None) -> dict[str, fl
             page.close()
         browser.close()
     return {
+        "nodes": drawn_nodes[0],
+        "edges": drawn_nodes[1],
         "drawn_ms": statistics.median(drawn),
         "ready_ms": statistics.median(ready),
         "search_focus_ms": statistics.median(focus),
@@ -142,9 +148,17 @@ def measure_page(path: Path, runs: int, screenshot: Path | None) -> dict[str, fl
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("input", type=Path, help="a listing (the build is made in memory)")
+    ap.add_argument(
+        "input", type=Path, help="a listing (the build is made in memory), or with --page a page"
+    )
+    ap.add_argument(
+        "--page",
+        action="store_true",
+        help="INPUT is a graph.html a build wrote (e.g. out/graph.html): measure it as it is",
+    )
     ap.add_argument("--limit", type=int, help="only the first N records of a JSONL input")
     ap.add_argument("--cache", type=Path, help="pickle of the build: written once, then reused")
+    ap.add_argument("--fast", action="store_true", help="build in fast mode (kg build --fast)")
     ap.add_argument("--max-nodes", type=int, help="html_max_nodes (default: the config's)")
     ap.add_argument("--runs", type=int, default=3, help="page loads to take the median of")
     ap.add_argument(
@@ -156,6 +170,10 @@ def main() -> None:
         "--screenshot", type=Path, help="save a PNG of the page, its most central concept clicked"
     )
     args = ap.parse_args()
+    if args.page:
+        print(f"graph.html: {args.input.stat().st_size / 1e6:.2f} MB")
+        report(measure_page(args.input.resolve(), args.runs, args.screenshot), args)
+        return
 
     import networkx as nx
 
@@ -200,9 +218,13 @@ def main() -> None:
         f"render {render_s:.2f} s"
     )
     print(f"graph.html: {page.stat().st_size / 1e6:.2f} MB (vis-network itself: ~0.69 MB of it)")
-    m = measure_page(page, args.runs, args.screenshot)
+    report(measure_page(page, args.runs, args.screenshot), args)
+
+
+def report(m: dict[str, float], args: argparse.Namespace) -> None:
     print(
-        f"chromium (median of {args.runs}): drawn {m['drawn_ms']:.0f} ms, "
+        f"chromium (median of {args.runs}): {m['nodes']} nodes and {m['edges']} edges "
+        f"drawn {m['drawn_ms']:.0f} ms, "
         f"interactive {m['ready_ms']:.0f} ms after navigation; "
         f"search -> focused {m['search_focus_ms']:.0f} ms; "
         f"cluster filter {m['filter_ms']:.0f} ms"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef, Variable
+from rdflib.namespace import XSD
 from rdflib.query import Result
 from rdflib.term import Identifier
 
@@ -93,21 +94,31 @@ def query_text(query: str) -> str:
     return resolve_query(query)[0]
 
 
+_INTEGER = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
+_DECIMAL = re.compile(r"^-?(?:0|[1-9][0-9]*)\.[0-9]*[1-9]$")
+
+
 def parse_param(value: str) -> URIRef | Literal:
-    """``<iri>`` binds an IRI; integers and decimals bind typed literals; anything else a string.
+    """``<iri>`` binds an IRI; an integer or a decimal binds a typed literal; anything else a
+    string.
+
+    A number is typed only when it is written the way every store writes it back (no leading
+    or trailing zeros), so that ``STR()`` of the parameter is the text as given: an arXiv id
+    such as ``2503.21800`` stays a string and still matches the paper's identifier.
 
     >>> parse_param("<https://example.org/x>")
     rdflib.term.URIRef('https://example.org/x')
     >>> parse_param("3").datatype, parse_param("GAN").datatype
     (rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#integer'), None)
+    >>> parse_param("0.25").datatype, parse_param("2503.21800").datatype
+    (rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#decimal'), None)
     """
     if value.startswith("<") and value.endswith(">"):
         return URIRef(value[1:-1])
-    for cast in (int, float):
-        try:
-            return Literal(cast(value))
-        except ValueError:
-            pass
+    if _INTEGER.match(value):
+        return Literal(value, datatype=XSD.integer)
+    if _DECIMAL.match(value):
+        return Literal(value, datatype=XSD.decimal)
     return Literal(value)
 
 

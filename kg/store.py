@@ -230,6 +230,18 @@ def _to_rdflib(term: Any) -> Identifier | None:
 def _to_result(answer: Any) -> Result:
     import pyoxigraph as ox
 
+    # an answer repeats its terms (a CONSTRUCT's predicates, a SELECT's clusters): convert each once
+    converted: dict[Any, Identifier | None] = {}
+
+    def convert(term: Any) -> Identifier | None:
+        if term is None:
+            return None
+        try:
+            return converted[term]
+        except KeyError:
+            value = converted[term] = _to_rdflib(term)
+            return value
+
     if isinstance(answer, ox.QueryBoolean):
         result = Result("ASK")
         result.askAnswer = bool(answer)
@@ -239,19 +251,20 @@ def _to_result(answer: Any) -> Result:
         names = [v.value for v in answer.variables]
         result.vars = [Variable(n) for n in names]
         rows: list[Mapping[Variable, Identifier]] = []
+        variables = [Variable(n) for n in names]
         for solution in answer:
             row: dict[Variable, Identifier] = {}
-            for name in names:
-                value = _to_rdflib(solution[name])
+            for name, variable in zip(names, variables, strict=True):
+                value = convert(solution[name])
                 if value is not None:
-                    row[Variable(name)] = value
+                    row[variable] = value
             rows.append(row)
         result.bindings = rows
         return result
     result = Result("CONSTRUCT")
     g = Graph()
     for t in answer:
-        g.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))  # type: ignore[arg-type]
+        g.add((convert(t.subject), convert(t.predicate), convert(t.object)))  # type: ignore[arg-type]
     result.graph = g
     return result
 

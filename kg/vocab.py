@@ -29,7 +29,10 @@ class KG(DefinedNamespace):
     degree: URIRef
     pagerank: URIRef
     betweenness: URIRef
+    clustersReached: URIRef
+    crossClusterLinks: URIRef
     acronym: URIRef
+    labelKey: URIRef
     paper: URIRef
     concept: URIRef
     score: URIRef

@@ -70,8 +70,15 @@ def test_the_shapes_catch_a_broken_export(demo_build, shapes):
     data.remove((mention, KG.score, None))
     paper = sorted(data.subjects(RDF.type, URIRef("https://schema.org/ScholarlyArticle")))[0]
     data.add((paper, URIRef(NS + "typo"), Literal("x")))
+    keyed = sorted(data.subjects(KG.labelKey, None))[-1]
+    data.remove((keyed, KG.labelKey, None))
+    data.add((keyed, KG.labelKey, Literal("not a label of it")))
+    bridge = sorted(data.subjects(KG.clustersReached, None))[1]
+    data.remove((bridge, KG.clustersReached, None))
     conforms, report = validate(data, shapes)
     assert not conforms
+    assert f"concept {keyed}: its kg:labelKey values" in report
+    assert "OrConstraintComponent" in report and str(bridge) in report
     assert "kg:paperCount of " + str(concept) in report
     assert "MinCountConstraintComponent" in report and str(mention) in report
     assert "ClosedConstraintComponent" in report and "typo" in report

@@ -161,6 +161,37 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
+def _headlines(
+    candidates: list[str], looks: dict, concepts: dict, shrink: float, view_nodes: list[str]
+) -> set[str]:
+    """The concepts whose labels show at the default zoom: candidates in order, at most
+    ``HEADLINES``, skipping one whose label would overlap a label already chosen.
+
+    Label boxes are estimated at the scale where the whole view fits a ~900 px pane (the page
+    sets headline labels to about 14 px there; a character is about 0.6 of that wide).
+    """
+    xs = [looks[n].x * shrink for n in view_nodes]
+    ys = [looks[n].y * shrink for n in view_nodes]
+    span = max(max(xs, default=0) - min(xs, default=0), max(ys, default=0) - min(ys, default=0))
+    unit = max(span, 1.0) / 900  # layout units per pixel at the default zoom
+    boxes: list[tuple[float, float, float, float]] = []
+    chosen: set[str] = set()
+    for node in candidates:
+        if len(chosen) >= HEADLINES:
+            break
+        if node in chosen:
+            continue
+        look = looks[node]
+        half_w = 0.6 * 15 * len(concepts[node].pref_label) / 2 * unit
+        x, y = look.x * shrink, look.y * shrink + look.size + 10 * unit  # drawn under the dot
+        box = (x - half_w, x + half_w, y - 10 * unit, y + 10 * unit)
+        if any(b[0] < box[1] and box[0] < b[1] and b[2] < box[3] and box[2] < b[3] for b in boxes):
+            continue
+        boxes.append(box)
+        chosen.add(node)
+    return chosen
+
+
 def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data (nodes and edges in vis-network's form).
 
@@ -177,7 +208,6 @@ def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
     concepts = {f"concept:{c.key}": c for c in build.linked.concepts}
     label = {n: d["label"] for n, d in graph.nodes(data=True)}
 
-    headline: set[str] = set()
     by_cluster: dict[int, list[str]] = defaultdict(list)
     for node in view.nodes:
         if graph.nodes[node]["kind"] == CONCEPT:
@@ -186,17 +216,17 @@ def view_data(build: Build, *, max_nodes: int | None = None) -> dict[str, Any]:
         (n for nodes in by_cluster.values() for n in nodes),
         key=lambda n: (-a.pagerank.get(n, 0.0), n),
     )
-    for cid in sorted(by_cluster, key=lambda c: (-len(by_cluster[c]), c)):
-        top = sorted(by_cluster[cid], key=lambda n: (-a.pagerank.get(n, 0.0), n))
-        headline.update(top[:HEADLINES_PER_CLUSTER])
-        if len(headline) >= HEADLINES:
-            break
-    headline.update(ranked[: max(0, HEADLINES - len(headline))])
-    top_pr = a.pagerank.get(ranked[0], 1.0) if ranked else 1.0
-
     # a cut view keeps the layout's shape but is drawn as densely as a whole one would be:
     # positions shrink by sqrt(view / whole), so nodes and labels keep their size on screen
     shrink = (len(view.nodes) / graph.number_of_nodes()) ** 0.5 if view.cut else 1.0
+    candidates = []  # the top concepts of each cluster, biggest clusters first, then the rest
+    for cid in sorted(by_cluster, key=lambda c: (-len(by_cluster[c]), c)):
+        top = sorted(by_cluster[cid], key=lambda n: (-a.pagerank.get(n, 0.0), n))
+        candidates.extend(top[:HEADLINES_PER_CLUSTER])
+    candidates.extend(ranked)
+    headline = _headlines(candidates, looks, concepts, shrink, view.nodes)
+    top_pr = a.pagerank.get(ranked[0], 1.0) if ranked else 1.0
+
     nodes = []
     for node in view.nodes:
         look = looks[node]

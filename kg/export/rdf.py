@@ -167,6 +167,7 @@ def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
             yield c, p["betweenness"], double(analysis.betweenness.get(node, 0.0))
             if node in analysis.cluster_of:
                 yield c, p["cluster"], term(str(iris.cluster(analysis.cluster_of[node])))
+            yield from _query_facts(c, concept, node, build, p, integer)
 
         mentions_of: dict[str, list[Any]] = defaultdict(list)
         for m in build.linked.mentions:
@@ -228,6 +229,35 @@ def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
         yield Triple(s, pred, o)
 
 
+def _query_facts(
+    c: Any, concept: Any, node: str, build: Build, p: dict[str, Any], integer: Any
+) -> Iterator[tuple[Any, Any, Any]]:
+    """Facts a library query could compute from the rest of the graph, but only slowly on a big
+    build, written with each concept:
+
+    * ``kg:labelKey``: each label (preferred, alternative, acronym) in lower case, so that a
+      query finds a concept by any label in one look-up, lower-casing nothing at query time;
+    * ``kg:clustersReached`` / ``kg:crossClusterLinks`` (concepts in a cluster): the other
+      clusters of the concepts it shares a paper with, and those concepts
+      (``ontology/queries/bridging-concepts.rq`` ranks concepts by them).
+    """
+    from pyoxigraph import Literal as Lit
+
+    labels = (concept.pref_label, *concept.alt_labels, concept.acronym or "")
+    for key in sorted({label.lower() for label in labels if label}):
+        yield c, p["labelKey"], Lit(key)
+    cluster_of = build.analysis.cluster_of
+    if node in cluster_of:
+        own = cluster_of[node]
+        others = [
+            nb
+            for nb, edge in build.graph[node].items()
+            if edge["kind"] == "cooccurs" and cluster_of.get(nb, own) != own
+        ]
+        yield c, p["clustersReached"], integer(len({cluster_of[nb] for nb in others}))
+        yield c, p["crossClusterLinks"], integer(len(others))
+
+
 _PREDICATES = {
     "title": DCTERMS.title,
     "generated": PROV.wasGeneratedBy,
@@ -246,6 +276,9 @@ _PREDICATES = {
     "pagerank": KG.pagerank,
     "betweenness": KG.betweenness,
     "cluster": KG.cluster,
+    "labelKey": KG.labelKey,
+    "clustersReached": KG.clustersReached,
+    "crossClusterLinks": KG.crossClusterLinks,
     "identifier": DCTERMS.identifier,
     "abstract": DCTERMS.abstract,
     "creator": DCTERMS.creator,
