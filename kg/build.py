@@ -32,7 +32,7 @@ from kg.extract.embedders import Embedder
 from kg.extract.score import LabelVectors
 from kg.graph import build_graph, concept_node
 from kg.ingest import IngestResult, read_papers
-from kg.link import Linked, link_concepts
+from kg.link import Linked, clear_caches, link_concepts
 from kg.model import Paper, PaperKeyphrases
 from kg.vocab import DEFAULT_BASE
 
@@ -198,6 +198,8 @@ def make_graph(
         concept_vectors=concept_vectors,
         doc_vectors=_doc_matrix(keyphrases),
     )
+    del first_link
+    clear_caches()  # the link stage's memo tables: large on a big corpus, not needed again
     lap("link")
     graph = build_graph(ingest.papers, linked)
     lap("graph")

@@ -279,6 +279,12 @@ def _without_plain_words(acronyms: dict[str, str], papers: Sequence[Paper]) -> d
     }
 
 
+def clear_caches() -> None:
+    """Empty the memo tables of keys, stems and singulars (hundreds of MB on a big corpus)."""
+    for memo in (singular, folded_words, concept_key, stem_signature):
+        memo.cache_clear()
+
+
 def _layered(corpus: dict[str, str], own: dict[str, str]) -> dict[str, str]:
     """A paper's acronyms: its own definitions over the corpus's. Most papers agree with the
     corpus, and then the corpus's table is used as it is (copying it per paper is quadratic)."""
