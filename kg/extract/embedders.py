@@ -164,15 +164,8 @@ class OnnxEmbedder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from kg.extract.cache import derived_model
-
         source = model_path(model)
-        folder = derived_model(
-            "onnx-int8-mm-pc",
-            source,
-            lambda tmp: _export_onnx(source, tmp),
-            root=Path(cache) if cache else None,
-        )
+        folder = self.folder(model, cache=cache)
         if max_seq_length is None:
             max_seq_length = _max_seq_length(source)
         self.name = model
@@ -192,6 +185,19 @@ class OnnxEmbedder:
             str(folder / "model.int8.onnx"), options, providers=["CPUExecutionProvider"]
         )
         self.dim = 0
+
+    @staticmethod
+    def folder(model: str, *, cache: str | os.PathLike[str] | None = None) -> Path:
+        """The cached int8 export of ``model``, made on first use."""
+        from kg.extract.cache import derived_model
+
+        source = model_path(model)
+        return derived_model(
+            "onnx-int8-mm-pc",
+            source,
+            lambda tmp: _export_onnx(source, tmp),
+            root=Path(cache) if cache else None,
+        )
 
     def _one(self, ids: list[int]) -> np.ndarray:
         array = np.asarray([ids], dtype=np.int64)
@@ -291,17 +297,24 @@ class StaticEmbedder:
     ) -> None:
         from model2vec import StaticModel
 
+        folder = self.folder(model, pca_dims=pca_dims, cache=cache)
+        self.name = f"{model} (model2vec, {pca_dims} dims)"
+        self.model = StaticModel.from_pretrained(str(folder))
+
+    @staticmethod
+    def folder(
+        model: str, *, pca_dims: int = 256, cache: str | os.PathLike[str] | None = None
+    ) -> Path:
+        """The cached model2vec distillation of ``model``, made on first use."""
         from kg.extract.cache import derived_model
 
         source = model_path(model)
-        folder = derived_model(
+        return derived_model(
             f"m2v-{pca_dims}",
             source,
             lambda tmp: _distill(source, tmp, pca_dims),
             root=Path(cache) if cache else None,
         )
-        self.name = f"{model} (model2vec, {pca_dims} dims)"
-        self.model = StaticModel.from_pretrained(str(folder))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -190,6 +190,7 @@ def score_in_processes(
     context = multiprocessing.get_context(method)
     import keybert  # noqa: F401 - imported once here, before the fork, not in each worker
 
+    _derive(config, cache)  # once here, not in every worker at the same time
     tasks = [list(texts[i : i + TASK]) for i in range(0, len(texts), TASK)]
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending = []
@@ -203,6 +204,16 @@ def score_in_processes(
             rows = future.result()
             done(len(rows))
             yield rows
+
+
+def _derive(config: Config, cache: str | None) -> None:
+    """Make the derived model (int8 export, distillation) the workers will load, if missing."""
+    from kg.extract.embedders import OnnxEmbedder, StaticEmbedder
+
+    if config.fast:
+        StaticEmbedder.folder(config.model, cache=cache)
+    else:
+        OnnxEmbedder.folder(config.model, cache=cache)
 
 
 def default_workers() -> int:
