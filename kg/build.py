@@ -152,11 +152,18 @@ def make_graph(
     base: str = DEFAULT_BASE,
     cache: str | os.PathLike[str] | None = None,
     graph_backend: str | None = None,
+    dask: str | None = None,
 ) -> Build:
     """Run every stage in memory and return the ``Build`` (nothing is written).
 
     ``cache``: folder of the persistent extraction cache (see ``kg.extract.cache``).
+    ``dask``: a Dask scheduler address, or ``local:N``: its workers score the papers
+    (see ``kg.distributed``); the other stages run here.
     """
+    if dask:
+        from kg.distributed import parse_address
+
+        parse_address(dask)  # a wrong address fails now, not after ingest
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -174,7 +181,7 @@ def make_graph(
         )
     lap("ingest")
     keyphrases = extract_keyphrases(
-        ingest.papers, config=config, embedder=embedder, progress=progress, cache=cache
+        ingest.papers, config=config, embedder=embedder, progress=progress, cache=cache, dask=dask
     )
     lap("extract")
     phrases = (
@@ -324,6 +331,7 @@ def build(
     exports: Sequence[str] | None = None,
     cache: str | os.PathLike[str] | None = None,
     graph_backend: str | None = None,
+    dask: str | None = None,
 ) -> Build:
     """Build the knowledge graph of ``inputs`` into the folder ``out``.
 
@@ -341,6 +349,7 @@ def build(
             base=base,
             cache=cache,
             graph_backend=graph_backend,
+            dask=dask,
         )
         write_exports(built, folder, exports=exports)
     return built

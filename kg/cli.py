@@ -82,6 +82,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         exports=exports,
         cache=_cache_from(args),
         graph_backend=args.graph_backend,
+        dask=args.dask,
     )
     counts = built.manifest()["counts"]
     for r in built.ingest.rejected[:5]:
@@ -250,6 +251,12 @@ def parser() -> argparse.ArgumentParser:
         "--graph-backend",
         dest="graph_backend",
         help="networkx backend for the analytics (e.g. parallel, cugraph, graphblas)",
+    )
+    b.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="score papers on a Dask cluster: a scheduler address (tcp://HOST:8786) or local:N "
+        "(N worker processes on this machine)",
     )
     b.add_argument("--strict", action="store_true", help="fail if any record is rejected")
     b.add_argument(

@@ -19,9 +19,10 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from kg.config import Config
 from kg.extract.candidates import Candidate
@@ -129,6 +130,15 @@ def _select(
     )
 
 
+def _score_here(
+    texts: list[str], config: Config, phrases: PhraseCache, *, done: Callable[[int], None]
+) -> Iterator[list[Row]]:
+    for i in range(0, len(texts), CHUNK):
+        rows = score_texts(texts[i : i + CHUNK], config, phrases)
+        done(len(rows))
+        yield rows
+
+
 def extract_keyphrases(
     papers: Sequence[Paper],
     *,
@@ -137,6 +147,7 @@ def extract_keyphrases(
     progress: bool = True,
     cache: str | os.PathLike[str] | None = None,
     workers: int | None = None,
+    dask: str | None = None,
 ) -> list[PaperKeyphrases]:
     """One ``PaperKeyphrases`` per paper, in input order, best keyphrase first.
 
@@ -144,6 +155,8 @@ def extract_keyphrases(
     found there are not embedded again. Without it, nothing about the papers is stored.
     ``workers``: processes that score papers (default: one per CPU core; each loads the model)
     when no ``embedder`` is given and there are many papers to score.
+    ``dask``: a Dask scheduler address (or ``local:N``) whose workers score the papers not
+    in the cache, whatever their number (see ``kg.distributed``); the results are the same.
     """
     from tqdm.auto import tqdm
 
@@ -166,27 +179,35 @@ def extract_keyphrases(
         bar.update(len(keys) - len(todo))
         workers = workers or default_workers()
         pooled = len(todo) >= (POOL_MIN_FAST if config.fast else POOL_MIN)
-        if phrases is None and workers > 1 and pooled and _device(config) == "cpu":
+        if dask and todo:
+            from kg.distributed import score_on_dask
+
+            batches = score_on_dask(
+                [text_of[k] for k in todo],
+                config,
+                address=dask,
+                cache=str(cache) if cache else None,
+                done=bar.update,
+            )
+        elif phrases is None and workers > 1 and pooled and _device(config) == "cpu":
             batches = score_in_processes(
                 [text_of[k] for k in todo],
                 config,
                 workers=workers,
                 cache=str(cache) if cache else None,
+                done=bar.update,
             )
         else:
             phrases = phrases or PhraseCache(load_embedder(config, cache=cache))
-            batches = (
-                score_texts([text_of[k] for k in todo[i : i + CHUNK]], config, phrases)
-                for i in range(0, len(todo), CHUNK)
-            )
+            batches = _score_here([text_of[k] for k in todo], config, phrases, done=bar.update)
         offset = 0
-        for rows in batches:
-            new = dict(zip(todo[offset : offset + len(rows)], rows, strict=True))
-            offset += len(rows)
-            if store:
-                store.put(new)
-            scored.update((k, _Packed(row)) for k, row in new.items())
-            bar.update(len(rows))
+        with contextlib.closing(batches):
+            for rows in batches:
+                new = dict(zip(todo[offset : offset + len(rows)], rows, strict=True))
+                offset += len(rows)
+                if store:
+                    store.put(new)
+                scored.update((k, _Packed(row)) for k, row in new.items())
     finally:
         bar.close()
         if store:
