@@ -68,6 +68,46 @@ def test_dask_build_equals_single_process_build(tmp_path, embedder):
     assert _manifest(dask_out / "build.json")["counts"]["papers"] == SLICE
 
 
+@pytest.mark.slow
+def test_a_running_scheduler_scores_the_papers_and_its_workers_keep_the_model(
+    tmp_path, embedder, capsys
+):
+    """``dask=ADDRESS``: a cluster the build does not own (here one started by the test on
+    127.0.0.1) scores the papers, stays up after the build, and its worker loads the model
+    once for two builds."""
+    import numpy as np
+    from distributed import Client, LocalCluster
+
+    from kg.distributed import _model_loads
+    from kg.extract import extract_keyphrases
+    from kg.ingest import read_papers
+
+    path = tmp_path / "arxiv-80.jsonl"
+    with ARXIV_5K.open(encoding="utf-8") as src:
+        path.write_text("".join(next(src) for _ in range(80)), encoding="utf-8")
+    papers = read_papers([path]).papers
+    expected = extract_keyphrases(papers, embedder=embedder, progress=False)
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        for loads in (1, 0):
+            capsys.readouterr()
+            got = extract_keyphrases(papers, dask=cluster.scheduler_address, progress=False)
+            assert f"on 1 workers; the model was loaded {loads} time(s)" in capsys.readouterr().err
+            assert [g.keyphrases for g in got] == [e.keyphrases for e in expected]
+            assert all(
+                np.array_equal(g.doc_vector, e.doc_vector)
+                for g, e in zip(got, expected, strict=True)
+            )
+        assert list(client.run(_model_loads).values()) == [1]
+
+
 def test_a_wrong_dask_address_fails_before_any_work(tmp_path):
     for spec, words in (("local:0", "local:N"), ("somewhere", "scheduler address")):
         run = _kg("build", str(ARXIV_5K), "--out", str(tmp_path / "out"), "--dask", spec)
