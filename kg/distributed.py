@@ -25,7 +25,7 @@ from typing import Any
 
 from kg.config import Config
 from kg.errors import ConfigError, KGError
-from kg.extract.score import TASK, Row, _worker_phrases, score_task
+from kg.extract.score import TASK, Row, _derive, _worker_phrases, score_task
 
 DASHBOARD = "127.0.0.1:8787"
 """Where a local cluster serves its dashboard (another free port if this one is taken)."""
@@ -113,6 +113,8 @@ def score_on_dask(
     kind, _ = parse_address(address)
     worker_cache = cache if kind == "local" else None
     run = uuid.uuid4().hex[:8]
+    if kind == "local":
+        _derive(config, worker_cache)  # once here, not in every local worker at the same time
     with connect(address) as client:
         before = client.run(_model_loads)
         futures: dict[str, int] = {}
