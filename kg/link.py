@@ -25,7 +25,7 @@ import dataclasses
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -365,14 +365,15 @@ def _display(surface: str, position_capital: bool) -> str:
 
 
 def _pref_label(counts: Counter[tuple[str, bool]], texts: Sequence[str], key: str) -> str:
-    """The spelling used most often in the concept's papers (case-insensitive), spelled-out
-    forms winning ties, in the casing of running text where the papers have it."""
+    """The spelling used most often in the concept's papers (``texts``, lower-cased;
+    case-insensitive), spelled-out forms winning ties, in the casing of running text where the
+    papers have it."""
     groups: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     for surface, capital in counts:
         groups[surface.lower()].append((surface, capital))
 
-    def uses(form: str) -> int:
-        return sum(t.lower().count(form) for t in texts)
+    def uses(form: str) -> int:  # the texts are lower-cased already
+        return sum(t.count(form) for t in texts)
 
     best = min(groups, key=lambda f: (-uses(f), concept_key(f) != key, -len(f), f))
     variants = sorted(groups[best], key=lambda v: (v[1], -counts[v], v[0].isupper(), v[0]))
@@ -496,10 +497,21 @@ def link_concepts(
         for source, (target, _) in sorted(alias.items()):
             if source in acronyms:
                 acronyms.setdefault(target, acronyms[source])
+
+        def pref_of(key: str, counts: Counter[tuple[str, bool]]) -> str:
+            # the label of a concept that a merge round left as it was is not made again
+            papers = sorted(papers_of[key])
+            signature = hash((tuple(papers), tuple(sorted(counts.items()))))
+            known = pref_memo.get(key)
+            if known is None or known[0] != signature:
+                lowered = [lower_of[p] for p in papers]
+                known = pref_memo[key] = (signature, _pref_label(counts, lowered, key))
+            return known[1]
+
         concepts, merges = _concepts_of(
             kept,
             surfaces,
-            {k: [by_paper[p].text for p in sorted(papers_of[k])] for k in kept},
+            pref_of,
             reasons,
             {
                 k: None if k in senses else _acronym_label(acronyms.get(k), short_surfaces)
@@ -509,6 +521,8 @@ def link_concepts(
         )
         return kept, concepts, merges
 
+    lower_of = {p.key: p.text.lower() for p in papers}
+    pref_memo: dict[str, tuple[int, str]] = {}
     senses: dict[str, str] = {}
     kept, concepts, merges = make(papers_of, surfaces, alias)
     # The final, auditable pass: concepts whose labels still fold alike become one.
@@ -833,7 +847,7 @@ def _with_concept_merges(
 def _concepts_of(
     kept: set[str],
     surfaces: dict[str, Counter[tuple[str, bool]]],
-    texts_of: dict[str, list[str]],
+    pref_of: Callable[[str, Counter[tuple[str, bool]]], str],
     reasons: dict[tuple[str, str], str],
     acronym_labels: dict[str, str | None],
     forced_pref: dict[str, str],
@@ -844,7 +858,7 @@ def _concepts_of(
     merges: list[dict[str, str]] = []
     for key in sorted(kept):
         counts = surfaces[key]
-        pref = forced_pref.get(key) or (_pref_label(counts, texts_of[key], key) if counts else key)
+        pref = forced_pref.get(key) or (pref_of(key, counts) if counts else key)
         labels = sorted({s for (s, _), _ in counts.items()} - {pref})
         concepts.append(
             Concept(key=key, pref_label=pref, alt_labels=tuple(labels), acronym=acronym_labels[key])
