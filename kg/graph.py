@@ -68,10 +68,18 @@ def build_graph(papers: Sequence[Paper], linked: Linked) -> nx.Graph:
 
 
 def concept_network(graph: nx.Graph) -> nx.Graph:
-    """The concept co-occurrence network (concept nodes, ``cooccurs`` edges)."""
-    view = nx.subgraph_view(
-        graph,
-        filter_node=lambda n: graph.nodes[n]["kind"] == CONCEPT,
-        filter_edge=lambda a, b: graph.edges[a, b]["kind"] == "cooccurs",
-    )
-    return nx.Graph(view)
+    """The concept co-occurrence network (concept nodes, ``cooccurs`` edges).
+
+    The network shares each edge's attribute dict with ``graph`` (it is the largest part of a
+    big build, and a copy would double it): change a weight here and it changes there too.
+    """
+    net = nx.Graph()
+    concepts = [n for n, d in graph.nodes(data=True) if d["kind"] == CONCEPT]
+    net.add_nodes_from((n, graph.nodes[n]) for n in concepts)
+    source, target = graph.adj, net._adj  # networkx's adjacency: {node: {neighbour: data}}
+    for node in concepts:
+        row = target[node]
+        for nb, data in source[node].items():
+            if data["kind"] == "cooccurs":
+                row[nb] = data
+    return net
