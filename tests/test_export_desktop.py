@@ -155,3 +155,31 @@ def test_graph_files_of_a_big_build_hold_its_most_central_part(demo_build, tmp_p
     assert len(vos["network"]["items"]) == len(concepts) < built.graph.number_of_nodes()
     assert "most central" in small.manifest()["graph_files"]
     assert built.manifest()["graph_files"] == "the whole graph"
+
+
+def test_layout_of_many_clusters_keeps_every_disc_apart():
+    """A big corpus has thousands of tiny clusters: the largest are laid out by force, the rest
+    in rows below, where no disc overlaps another."""
+    import numpy as np
+
+    from kg.export.layout import MAX_DISCS, SPACING, _cluster_centres
+
+    n = MAX_DISCS + 600
+    radius = {c: SPACING * math.sqrt(1 + (7 * c) % 40) for c in range(n)}
+    g = nx.Graph()
+    cluster_of = {}
+    for c in range(n):
+        g.add_node(f"concept:{c}", kind=CONCEPT)
+        cluster_of[f"concept:{c}"] = c
+    for c in range(1, n):
+        g.add_edge(f"concept:{c - 1}", f"concept:{c}", kind="cooccurs", weight=1)
+    centres = _cluster_centres(g, cluster_of, radius, 42)
+    assert sorted(centres) == list(range(n))
+    xy = np.array([centres[c] for c in range(n)])
+    r = np.array([radius[c] for c in range(n)])
+    dist = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+    np.fill_diagonal(dist, np.inf)
+    apart = dist - (r[:, None] + r[None, :]) >= -1e-6
+    rows = sorted(radius, key=lambda c: (-radius[c], c))[MAX_DISCS:]
+    assert apart[rows].all()  # a disc in the rows overlaps no other disc
+    assert centres == _cluster_centres(g, cluster_of, radius, 42)

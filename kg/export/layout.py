@@ -52,6 +52,8 @@ PALETTE = (
 NO_CLUSTER = "#999999"
 CORE = 300
 """Concepts per cluster placed by the force layout; the others are placed by their neighbours."""
+MAX_DISCS = 200
+"""Clusters placed by the force layout (the largest); the others go in rows below the map."""
 SPACING = 30.0
 """A cluster of n nodes gets a disc of radius SPACING * sqrt(n) (layout units)."""
 CONCEPT_SIZE = (4.0, 26.0)
@@ -170,9 +172,10 @@ def _cluster_centres(
     """Cluster discs placed by their links, then pushed apart until none overlap."""
     import numpy as np
 
-    ids = sorted(radius)
+    ranked = sorted(radius, key=lambda c: (-radius[c], c))
+    ids = sorted(ranked[:MAX_DISCS])
     if len(ids) <= 1:
-        return {cid: (0.0, 0.0) for cid in ids}
+        return _rows({cid: (0.0, 0.0) for cid in ids}, ranked[len(ids) :], radius)
     meta = nx.Graph()
     meta.add_nodes_from(ids)
     between: dict[tuple[int, int], float] = defaultdict(float)
@@ -180,7 +183,7 @@ def _cluster_centres(
         if d["kind"] != "cooccurs":
             continue
         cu, cv = cluster_of[u], cluster_of[v]
-        if cu != cv:
+        if cu != cv and cu in meta and cv in meta:
             between[min(cu, cv), max(cu, cv)] += d["weight"]
     meta.add_weighted_edges_from((u, v, w) for (u, v), w in sorted(between.items()))
     start = nx.spring_layout(meta, seed=seed, weight="weight", iterations=100)
@@ -197,7 +200,31 @@ def _cluster_centres(
         push = np.clip(need, 0.0, None) / dist / 2
         xy += (delta * push[..., None]).sum(1)
         xy *= 0.995  # a slight pull to the centre keeps the map compact
-    return {cid: (float(x), float(y)) for cid, (x, y) in zip(ids, xy, strict=True)}
+    placed = {cid: (float(x), float(y)) for cid, (x, y) in zip(ids, xy, strict=True)}
+    return _rows(placed, ranked[len(ids) :], radius)
+
+
+def _rows(
+    placed: dict[int, tuple[float, float]], rest: list[int], radius: dict[int, float]
+) -> dict[int, tuple[float, float]]:
+    """The clusters beyond the ``MAX_DISCS`` largest (the small groups of concepts a big corpus
+    has many of) in rows below the map, largest first: pushing tens of thousands of discs
+    apart pair by pair would cost more than the rest of the build."""
+    if not rest:
+        return placed
+    left = min((x - radius[c] for c, (x, _) in placed.items()), default=0.0)
+    right = max((x + radius[c] for c, (x, _) in placed.items()), default=0.0)
+    width = max(right - left, 40 * SPACING)
+    y = max((y + radius[c] for c, (_, y) in placed.items()), default=0.0) + 2 * SPACING
+    x, row = left, 0.0
+    out = dict(placed)
+    for cid in rest:
+        d = 2 * radius[cid] + SPACING / 2
+        if x + d > left + width:
+            x, y, row = left, y + row, 0.0
+        out[cid] = (x + d / 2, y + d / 2)
+        x, row = x + d, max(row, d)
+    return out
 
 
 def _place_cluster(
