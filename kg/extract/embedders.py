@@ -73,10 +73,33 @@ class SentenceTransformerEmbedder:
         return _normalise(vectors)
 
 
+def import_keybert() -> type:
+    """KeyBERT's class. Its package ``__init__`` imports sentence-transformers and transformers
+    (with torch: seconds per process) only for ``KeyLLM`` and its LLM helpers, which kg does not
+    use and which KeyBERT imports as optional. Unless they are loaded already (the GPU path),
+    KeyBERT is imported with those two imports turned away, for that import only: they stay
+    importable afterwards."""
+    import sys
+
+    optional = [m for m in ("sentence_transformers", "transformers") if m not in sys.modules]
+    if "keybert" not in sys.modules and len(optional) == 2:
+        for name in optional:
+            sys.modules[name] = None  # type: ignore[assignment]
+        try:
+            import keybert  # noqa: F401
+        finally:
+            for name in optional:
+                del sys.modules[name]
+    from keybert import KeyBERT
+
+    return KeyBERT
+
+
 class KeyBERTBackend:
     """Adapts an ``Embedder`` to KeyBERT's backend interface (``embed(documents, verbose)``)."""
 
     def __new__(cls, embedder: Embedder):  # noqa: D102 - subclass made lazily: keybert is heavy
+        import_keybert()
         from keybert.backend import BaseEmbedder
 
         class _Backend(BaseEmbedder):

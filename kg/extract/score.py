@@ -113,8 +113,11 @@ def candidates(texts: list[str], config: Config) -> list[list[Candidate]]:
 
 def score_texts(texts: list[str], config: Config, phrases: PhraseCache) -> list[Row]:
     """KeyBERT's cosine for every candidate of every text, and each text's embedding."""
-    from keybert import KeyBERT
     from sklearn.feature_extraction.text import CountVectorizer
+
+    from kg.extract.embedders import import_keybert
+
+    KeyBERT = import_keybert()  # noqa: N806 - the class
 
     cands = candidates(texts, config)
     doc_vectors = phrases.inner.embed(texts)
@@ -188,7 +191,9 @@ def score_in_processes(
     # where fork is not the default (macOS, Windows) the safe default is kept.
     method = "fork" if multiprocessing.get_start_method(allow_none=True) in (None, "fork") else None
     context = multiprocessing.get_context(method)
-    import keybert  # noqa: F401 - imported once here, before the fork, not in each worker
+    from kg.extract.embedders import import_keybert
+
+    import_keybert()  # imported once here, before the fork, not in each worker
 
     _derive(config, cache)  # once here, not in every worker at the same time
     tasks = [list(texts[i : i + TASK]) for i in range(0, len(texts), TASK)]
