@@ -179,7 +179,10 @@ def extract_keyphrases(
         bar.update(len(keys) - len(todo))
         workers = workers or default_workers()
         pooled = len(todo) >= (POOL_MIN_FAST if config.fast else POOL_MIN)
-        if dask and todo:
+        batches: Iterator[list[Row]]
+        if not todo:  # everything cached: no model to load
+            batches = (rows for rows in ())
+        elif dask:
             from kg.distributed import score_on_dask
 
             batches = score_on_dask(
