@@ -45,14 +45,17 @@ class Paper:
     url: str | None = None
     arxiv_id: str | None = None
     categories: tuple[str, ...] = ()
+    text: str = field(init=False, repr=False, compare=False)
+    """Title and abstract as one document, the way the extractor sees it (made once: the
+    linking stage reads it millions of times on a big corpus)."""
 
-    @property
-    def text(self) -> str:
-        """Title and abstract as one document, the way the extractor sees it."""
+    def __post_init__(self) -> None:
         if self.title and self.abstract:
             sep = " " if self.title.rstrip()[-1:] in ".?!" else ". "
-            return self.title.rstrip() + sep + self.abstract
-        return self.title or self.abstract
+            text = self.title.rstrip() + sep + self.abstract
+        else:
+            text = self.title or self.abstract
+        object.__setattr__(self, "text", text)
 
 
 @dataclass(frozen=True, slots=True)
