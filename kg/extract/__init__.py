@@ -179,6 +179,7 @@ def extract_keyphrases(
         bar.update(len(keys) - len(todo))
         workers = workers or default_workers()
         pooled = len(todo) >= (POOL_MIN_FAST if config.fast else POOL_MIN)
+        pending = [text_of[k] for k in todo]
         batches: Iterator[list[Row]]
         if not todo:  # everything cached: no model to load
             batches = (rows for rows in ())
@@ -186,7 +187,7 @@ def extract_keyphrases(
             from kg.distributed import score_on_dask
 
             batches = score_on_dask(
-                [text_of[k] for k in todo],
+                pending,
                 config,
                 address=dask,
                 cache=str(cache) if cache else None,
@@ -194,7 +195,7 @@ def extract_keyphrases(
             )
         elif phrases is None and workers > 1 and pooled and _device(config) == "cpu":
             batches = score_in_processes(
-                [text_of[k] for k in todo],
+                pending,
                 config,
                 workers=workers,
                 cache=str(cache) if cache else None,
@@ -202,7 +203,7 @@ def extract_keyphrases(
             )
         else:
             phrases = phrases or PhraseCache(load_embedder(config, cache=cache))
-            batches = _score_here([text_of[k] for k in todo], config, phrases, done=bar.update)
+            batches = _score_here(pending, config, phrases, done=bar.update)
         offset = 0
         with contextlib.closing(batches):
             for rows in batches:

@@ -245,43 +245,6 @@ class OnnxEmbedder:
         self.dim = len(rows[0])
         return _normalise(np.stack(rows))
 
-    def embed_batch(self, texts: Sequence[str], *, batch_size: int = 256) -> np.ndarray:
-        """Like ``embed`` but many texts per run, grouped by token count (no padding): several
-        times faster on short phrases. A vector then depends on the texts it shares a run
-        with (int8 scales), so use it where the same set of texts is embedded each time."""
-        encodings = [enc.ids for enc in self.tokenizer.encode_batch(list(texts))]
-        if not encodings:
-            return np.zeros((0, self.dim or 384), np.float32)
-        by_length: dict[int, list[int]] = {}
-        for i, ids in enumerate(encodings):
-            by_length.setdefault(len(ids), []).append(i)
-        runs = [
-            members[j : j + batch_size]
-            for _, members in sorted(by_length.items())
-            for j in range(0, len(members), batch_size)
-        ]
-
-        def run(members: list[int]) -> np.ndarray:
-            array = np.asarray([encodings[i] for i in members], dtype=np.int64)
-            (hidden,) = self.session.run(
-                None,
-                {
-                    "input_ids": array,
-                    "attention_mask": np.ones_like(array),
-                    "token_type_ids": np.zeros_like(array),
-                },
-            )
-            return hidden.mean(axis=1)
-
-        pooled = self._pool().map(run, runs) if self.workers > 1 else map(run, runs)
-        out = np.zeros((len(encodings), 0), np.float32)
-        for members, vectors in zip(runs, pooled, strict=True):
-            if out.shape[1] == 0:
-                out = np.zeros((len(encodings), vectors.shape[1]), np.float32)
-            out[members] = vectors
-        self.dim = out.shape[1]
-        return _normalise(out)
-
     def _pool(self):  # type: ignore[no-untyped-def]
         if self._executor is None:
             from concurrent.futures import ThreadPoolExecutor
