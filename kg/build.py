@@ -190,22 +190,20 @@ def make_graph(
         else PhraseCache(embedder or load_embedder(config, cache=cache))
     )
     lap("load_model")
-    # a first pass only for each concept's label (vocabulary links do not change it)
-    first_link = link_concepts(
-        ingest.papers, keyphrases, config=config.replace(min_concept_papers=1, cso=False)
-    )
-    surfaces = {}
-    for m in first_link.mentions:
-        surfaces.setdefault(m.concept_key, m.surface.lower())
-    concept_vectors = LabelVectors(phrases, surfaces)
+    made: list[LabelVectors] = []
+
+    def label_vectors(labels: dict[str, str]) -> LabelVectors:
+        made.append(LabelVectors(phrases, labels))  # embedded when first read
+        return made[0]
+
     linked = link_concepts(
         ingest.papers,
         keyphrases,
         config=config,
-        concept_vectors=concept_vectors,
+        label_vectors=label_vectors,
         doc_vectors=_doc_matrix(keyphrases),
     )
-    del first_link
+    (concept_vectors,) = made
     clear_caches()  # the link stage's memo tables: large on a big corpus, not needed again
     lap("link")
     graph = build_graph(ingest.papers, linked)
@@ -223,7 +221,7 @@ def make_graph(
         base,
         timings,
         concept_vectors=concept_vectors.restricted(
-            k for k in sorted(surfaces) if graph.has_node(concept_node(k))
+            k for k in sorted(concept_vectors) if graph.has_node(concept_node(k))
         ),
     )
 

@@ -122,13 +122,16 @@ def stem_signature(key: str) -> str:
     >>> stem_signature("pre training") == stem_signature("pretraining")
     True
     """
-    stem = _porter().stem
-    out = []
-    for word in key.split():
-        for pattern, repl in _BRITISH:
-            word = pattern.sub(repl, word)
-        out.append(stem(word))
-    return "".join(out)
+    return "".join(map(_stem, key.split()))
+
+
+@lru_cache(maxsize=500_000)
+def _stem(word: str) -> str:
+    """One word Porter-stemmed, its British spelling made American (keys share most words:
+    each is stemmed once)."""
+    for pattern, repl in _BRITISH:
+        word = pattern.sub(repl, word)
+    return _porter().stem(word)
 
 
 def _initials_match(short: str, long_words: list[str]) -> bool:
@@ -281,7 +284,7 @@ def _without_plain_words(acronyms: dict[str, str], papers: Sequence[Paper]) -> d
 
 def clear_caches() -> None:
     """Empty the memo tables of keys, stems and singulars (hundreds of MB on a big corpus)."""
-    for memo in (singular, folded_words, concept_key, stem_signature):
+    for memo in (singular, folded_words, concept_key, stem_signature, _stem, label_fold):
         memo.cache_clear()
 
 
@@ -386,12 +389,16 @@ def link_concepts(
     *,
     config: Config = Config(),
     concept_vectors: Mapping[str, np.ndarray] | None = None,
+    label_vectors: Callable[[dict[str, str]], Mapping[str, np.ndarray]] | None = None,
     doc_vectors: np.ndarray | None = None,
 ) -> Linked:
     """Concepts and mentions from each paper's ranked keyphrases.
 
-    When embeddings are given, a paper is also linked to every concept of the corpus that its
-    text spells out and whose similarity to the paper is at least that of its own last
+    Embeddings of the concepts come as ``concept_vectors`` (concept key -> unit vector), or
+    from ``label_vectors``, called once with each concept key's label to embed (its first
+    spelling in the papers, lower-cased). With them, near-duplicate keys merge, and, given the
+    papers' ``doc_vectors`` too, a paper is also linked to every concept of the corpus that
+    its text spells out and whose similarity to the paper is at least that of its own last
     keyphrase: a paper on *federated zeroth-order optimization* is about *zeroth-order
     optimization* too.
     """
@@ -448,6 +455,11 @@ def link_concepts(
     papers_of: dict[str, set[str]] = defaultdict(set)
     for paper_key, key, *_ in raw_mentions:
         papers_of[key].add(paper_key)
+    if label_vectors is not None:
+        labels: dict[str, str] = {}
+        for _, key, _, text, *_ in sorted(raw_mentions, key=lambda m: (m[0], m[1])):
+            labels.setdefault(key, text.lower())
+        concept_vectors = label_vectors(labels)
 
     if concept_vectors is not None and doc_vectors is not None:
         raw_mentions += _spelled_out(
@@ -487,44 +499,32 @@ def link_concepts(
         {concept_key(label): label for label in user_vocab.labels.values()} if user_vocab else {}
     )
 
-    def make(
-        papers_of: dict[str, set[str]],
-        surfaces: dict[str, Counter[tuple[str, bool]]],
-        alias: Alias,
-    ) -> tuple[set[str], list[Concept], list[dict[str, str]]]:
+    lower_of = {p.key: p.text.lower() for p in papers}
+    senses: dict[str, str] = {}
+    made: dict[str, tuple[Concept, list[dict[str, str]]]] = {}
+
+    def make(dirty: set[str] | None = None) -> tuple[set[str], list[Concept], list[dict[str, str]]]:
+        """The concepts of the kept keys; only the ``dirty`` ones (those a merge round or an
+        acronym sense changed) are made again."""
         kept = {k for k, ps in papers_of.items() if len(ps) >= config.min_concept_papers}
         acronyms = dict(acronym_of)
         for source, (target, _) in sorted(alias.items()):
             if source in acronyms:
                 acronyms.setdefault(target, acronyms[source])
+        forced = forced_pref | senses
+        for key in kept if dirty is None else {k for k in kept if k in dirty or k not in made}:
+            counts = surfaces[key]
+            pref = forced.get(key) or (
+                _pref_label(counts, [lower_of[p] for p in sorted(papers_of[key])], key)
+                if counts
+                else key
+            )
+            acronym = None if key in senses else _acronym_label(acronyms.get(key), short_surfaces)
+            made[key] = _concept_of(key, pref, counts, reasons, acronym)
+        order = sorted(kept)
+        return kept, [made[k][0] for k in order], [row for k in order for row in made[k][1]]
 
-        def pref_of(key: str, counts: Counter[tuple[str, bool]]) -> str:
-            # the label of a concept that a merge round left as it was is not made again
-            papers = sorted(papers_of[key])
-            signature = hash((tuple(papers), tuple(sorted(counts.items()))))
-            known = pref_memo.get(key)
-            if known is None or known[0] != signature:
-                lowered = [lower_of[p] for p in papers]
-                known = pref_memo[key] = (signature, _pref_label(counts, lowered, key))
-            return known[1]
-
-        concepts, merges = _concepts_of(
-            kept,
-            surfaces,
-            pref_of,
-            reasons,
-            {
-                k: None if k in senses else _acronym_label(acronyms.get(k), short_surfaces)
-                for k in kept
-            },
-            forced_pref | senses,
-        )
-        return kept, concepts, merges
-
-    lower_of = {p.key: p.text.lower() for p in papers}
-    pref_memo: dict[str, tuple[int, str]] = {}
-    senses: dict[str, str] = {}
-    kept, concepts, merges = make(papers_of, surfaces, alias)
+    kept, concepts, merges = make()
     # The final, auditable pass: concepts whose labels still fold alike become one.
     label_merged: list[dict[str, str]] = []
     for _ in range(MAX_LABEL_ROUNDS):
@@ -532,7 +532,7 @@ def link_concepts(
         split = acronym_senses(concepts, n_papers)
         if split:  # an acronym with two unrelated meanings: spell out the lesser ones
             senses |= split
-            kept, concepts, merges = make(papers_of, surfaces, alias)
+            kept, concepts, merges = make(set(split))
         more = label_merges(concepts, n_papers)
         if not more:
             break
@@ -542,7 +542,7 @@ def link_concepts(
         papers_of = defaultdict(set)
         for paper_key, key, *_ in raw_mentions:
             papers_of[key].add(paper_key)
-        kept, concepts, merges = make(papers_of, surfaces, alias)
+        kept, concepts, merges = make({target for target, _ in more.values()})
     merges = _with_concept_merges(merges, label_merged, concepts, alias)
 
     concepts = _with_corpus_broader(
@@ -657,6 +657,7 @@ MAX_LABEL_ROUNDS = 4
 like a third concept's); in practice one or two rounds."""
 
 
+@lru_cache(maxsize=500_000)
 def label_fold(label: str) -> str:
     """What two labels share when a reader would take them for the same concept: lower case,
     hyphens and spaces unified, every word singular.
@@ -844,34 +845,26 @@ def _with_concept_merges(
     return sorted(out, key=lambda m: (m["concept"], m["merged"], m["reason"]))
 
 
-def _concepts_of(
-    kept: set[str],
-    surfaces: dict[str, Counter[tuple[str, bool]]],
-    pref_of: Callable[[str, Counter[tuple[str, bool]]], str],
+def _concept_of(
+    key: str,
+    pref: str,
+    counts: Counter[tuple[str, bool]],
     reasons: dict[tuple[str, str], str],
-    acronym_labels: dict[str, str | None],
-    forced_pref: dict[str, str],
-) -> tuple[list[Concept], list[dict[str, str]]]:
-    """One concept per kept key (preferred label, spellings as alternative labels, acronym)
-    and a merges row per spelling that is not the preferred label."""
-    concepts: list[Concept] = []
-    merges: list[dict[str, str]] = []
-    for key in sorted(kept):
-        counts = surfaces[key]
-        pref = forced_pref.get(key) or (pref_of(key, counts) if counts else key)
-        labels = sorted({s for (s, _), _ in counts.items()} - {pref})
-        concepts.append(
-            Concept(key=key, pref_label=pref, alt_labels=tuple(labels), acronym=acronym_labels[key])
-        )
-        for label in labels:
-            if (key, label) in reasons:
-                reason = reasons[(key, label)]
-            elif concept_key(label) != concept_key(pref):
-                reason = "same key after acronym expansion"
-            else:
-                reason = "same words up to case, hyphens and plural"
-            merges.append({"concept": key, "pref_label": pref, "merged": label, "reason": reason})
-    return concepts, merges
+    acronym: str | None,
+) -> tuple[Concept, list[dict[str, str]]]:
+    """A kept key's concept (preferred label, spellings as alternative labels, acronym) and
+    a merges row per spelling that is not the preferred label."""
+    labels = sorted({s for (s, _), _ in counts.items()} - {pref})
+    rows = []
+    for label in labels:
+        if (key, label) in reasons:
+            reason = reasons[(key, label)]
+        elif concept_key(label) != concept_key(pref):
+            reason = "same key after acronym expansion"
+        else:
+            reason = "same words up to case, hyphens and plural"
+        rows.append({"concept": key, "pref_label": pref, "merged": label, "reason": reason})
+    return Concept(key=key, pref_label=pref, alt_labels=tuple(labels), acronym=acronym), rows
 
 
 def _with_corpus_broader(
@@ -977,17 +970,36 @@ def _spelled_out(
             (m.start(), m.end(), m.group())
             for m in re.finditer(r"[\w.+#]+(?:[-‐‑–][\w.+#]+)*", window)
         ]
+        # Each token is folded once; an n-gram's key is its tokens' folded words, the last one
+        # singular (``concept_key`` of its text), unless a gap between its tokens folds to a
+        # word of its own ("A™ B"), when the text itself is keyed.
+        folds = [folded_words(t) for _, _, t in tokens]
+        clean_gap = [True] + [
+            not folded_words(window[tokens[k - 1][1] : tokens[k][0]]) for k in range(1, len(tokens))
+        ]
         found: list[tuple[int, int, int, int, str]] = []  # (-n, i, start, end, key)
         for i in range(len(tokens)):
             head = ""
+            words: list[str] = []
+            clean = True
             for n in range(1, min(longest, len(tokens) - i) + 1):
-                start, end = tokens[i][0], tokens[i + n - 1][1]
-                surface = paper.text[start:end]
-                key = _expand(concept_key(surface), acronyms)
-                if key in papers_of:
-                    found.append((-n, i, start, end, key))
-                words = (acronyms.get(w, w) for w in folded_words(tokens[i + n - 1][2]))
-                head = " ".join((head, *words)) if head else " ".join(words)
+                j = i + n - 1
+                start, end = tokens[i][0], tokens[j][1]
+                words += folds[j]
+                clean = clean and (n == 1 or clean_gap[j])
+                # a single common word is never linked by spelling alone (see below)
+                if n > 1 or any(ch.isupper() for ch in tokens[i][2][1:]):
+                    if not clean:
+                        plain = concept_key(paper.text[start:end])
+                    elif words:
+                        plain = " ".join((*words[:-1], singular(words[-1])))
+                    else:
+                        plain = ""
+                    key = _expand(plain, acronyms)
+                    if key in papers_of:
+                        found.append((-n, i, start, end, key))
+                expanded = (acronyms.get(w, w) for w in folds[j])
+                head = " ".join((head, *expanded)) if head else " ".join(expanded)
                 if head not in prefixes:
                     break
         seen: set[str] = set()
