@@ -14,12 +14,15 @@ import networkx as nx
 
 from kg.config import Config
 from kg.graph import CONCEPT, PAPER, concept_network
+from kg.parallel import forked
 
 LABEL_TERMS = 3
-BETWEENNESS_BUDGET = 20_000_000
+BETWEENNESS_BUDGET = 10_000_000
 """Pivots x edges that sampled betweenness may cost (each pivot is one breadth-first search):
-some 20 s of networkx on one core, whatever the size of the graph."""
+some 10 s of networkx on one core, whatever the size of the graph."""
 MIN_PIVOTS = 64
+FORK_EDGES = 200_000
+"""Co-occurrence edges from which betweenness runs in a forked process beside the rest."""
 
 
 @dataclass
@@ -76,28 +79,40 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
     bk = _backend_kwargs(backend)
     if bk:
         notes["graph_backend"] = backend
-    papers = {n: sum(1 for nb in graph[n] if graph.nodes[nb]["kind"] == PAPER) for n in net}
+    # a concept's neighbours are its papers and the concepts it co-occurs with
+    papers = {n: len(graph[n]) - len(net[n]) for n in net}
     clustered = clustering_network(net, papers, config=config)
-    communities = nx.community.louvain_communities(
-        clustered, weight="weight", resolution=config.resolution, seed=config.seed, **bk
-    )
-    modularity = (
-        nx.community.modularity(clustered, communities, weight="weight")
-        if clustered.size()
-        else 0.0
-    )
-    if clustered is not net:
-        communities = _complete(net, communities)
-        notes["clustering"] = (
-            f"Louvain among the {clustered.number_of_nodes()} concepts of two or more papers "
-            "(modularity of that network); each other concept joined the cluster it "
-            "co-occurs with most, or, with none to join, its own"
+
+    def betweenness() -> tuple[dict[str, float], str]:
+        return _betweenness(
+            net, papers, config=config, backend=bk, core=None if clustered is net else clustered
         )
-    pagerank = (
-        nx.pagerank(net, weight="weight", **bk) if net.size() else {n: 1 / len(net) for n in net}
-    )
-    degree = dict(net.degree())
-    betweenness, notes["betweenness"] = _betweenness(net, papers, config=config, backend=bk)
+
+    # on a big graph betweenness runs in a forked process meanwhile (its own core)
+    side = [betweenness] if net.size() >= FORK_EDGES and not bk else []
+    with forked(side) as handles:
+        communities = nx.community.louvain_communities(
+            clustered, weight="weight", resolution=config.resolution, seed=config.seed, **bk
+        )
+        modularity = (
+            nx.community.modularity(clustered, communities, weight="weight")
+            if clustered.size()
+            else 0.0
+        )
+        if clustered is not net:
+            communities = _complete(net, communities)
+            notes["clustering"] = (
+                f"Louvain among the {clustered.number_of_nodes()} concepts of two or more papers "
+                "(modularity of that network); each other concept joined the cluster it "
+                "co-occurs with most, or, with none to join, its own"
+            )
+        pagerank = (
+            nx.pagerank(net, weight="weight", **bk)
+            if net.size()
+            else {n: 1 / len(net) for n in net}
+        )
+        degree = dict(net.degree())
+        between, notes["betweenness"] = handles[0].result() if handles else betweenness()
 
     def rank(nodes: set[str]) -> list[str]:
         return sorted(nodes, key=lambda n: (-papers[n], -pagerank[n], n))
@@ -121,11 +136,16 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
         if weight:
             cluster_of[node] = min(weight, key=lambda c: (-weight[c], c))
     notes["clusters"] = len(ordered)
-    return Analysis(cluster_of, labels, degree, pagerank, betweenness, modularity, notes, net)
+    return Analysis(cluster_of, labels, degree, pagerank, between, modularity, notes, net)
 
 
 def _betweenness(
-    net: nx.Graph, papers: dict[str, int], *, config: Config, backend: dict[str, str]
+    net: nx.Graph,
+    papers: dict[str, int],
+    *,
+    config: Config,
+    backend: dict[str, str],
+    core: nx.Graph | None = None,
 ) -> tuple[dict[str, float], str]:
     """Betweenness centrality, and a note on how it was computed.
 
@@ -137,7 +157,8 @@ def _betweenness(
     """
     if net.number_of_nodes() <= config.betweenness_exact_max:
         return nx.betweenness_centrality(net, **backend), "exact"
-    core = net.subgraph([n for n in net if papers[n] >= 2]).copy()  # a view is slow to walk
+    if core is None:  # the concepts of two or more papers (``clustering_network``'s core)
+        core = net.subgraph([n for n in net if papers[n] >= 2]).copy()  # a view is slow to walk
     n, m = core.number_of_nodes(), core.number_of_edges()
     k = min(n, config.betweenness_exact_max, max(MIN_PIVOTS, BETWEENNESS_BUDGET // max(m, 1)))
     scope = f"among the {n} concepts of two or more papers (the others: 0, exact)"

@@ -55,3 +55,34 @@ def test_small_graph_path_is_exact(graph):
     assert "clustering" not in analysis.notes
     exact = nx.betweenness_centrality(concept_network(graph))
     assert analysis.betweenness == pytest.approx(exact)
+
+
+@pytest.mark.parametrize(
+    "config", [Config(), Config(cluster_core_above=10, betweenness_exact_max=10)]
+)
+def test_forked_analysis_equals_the_one_process_analysis(graph, monkeypatch, config):
+    """Big graphs run betweenness and the stability runs in forked processes: same results."""
+    import kg.analyse
+    import kg.analytics.stability as stability
+
+    here = analyse(graph, config=config)
+    net = concept_network(graph)
+    runs_here = stability.cluster_stability(net, seeds=[1, 2, 3])
+    for module in (kg.analyse, stability):
+        monkeypatch.setattr(module, "FORK_EDGES", 0)  # the demo graph counts as big
+    forked = analyse(graph, config=config)
+    assert forked == here
+    assert forked.betweenness == here.betweenness and forked.notes == here.notes
+    runs_forked = stability.cluster_stability(net, seeds=[1, 2, 3])
+    assert runs_forked.runs.equals(runs_here.runs) and runs_forked.ari == runs_here.ari
+
+
+def test_forked_tasks_run_in_child_processes_and_return_in_order():
+    import os
+
+    from kg.parallel import cores, fork_map
+
+    pids = fork_map([os.getpid, os.getpid, lambda: 7], workers=2)
+    assert pids[2] == 7
+    if cores() >= 2:  # CI and this machine have two
+        assert os.getpid() not in pids[:2]

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from itertools import combinations
 
 import networkx as nx
 import numpy as np
 import pandas as pd
+
+from kg.analyse import FORK_EDGES
+from kg.parallel import fork_map
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,11 @@ def cluster_stability(
 
     seeds = list(seeds)
     scored = sorted(n for c in nx.connected_components(net) if len(c) >= min_component for n in c)
-    partitions = {s: louvain(net, seed=s, resolution=resolution) for s in seeds}
+    runs = [partial(louvain, net, seed=s, resolution=resolution) for s in seeds]
+    # big networks: the runs share the cores, in forked processes
+    partitions = dict(
+        zip(seeds, fork_map(runs) if net.size() >= FORK_EDGES else [r() for r in runs], strict=True)
+    )
     if reference is None:
         reference = partitions[seeds[0]]
         reference_seed = seeds[0]

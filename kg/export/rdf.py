@@ -6,8 +6,11 @@ No blank nodes: every resource has an IRI under the build's base, so outputs are
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -96,11 +99,35 @@ class _Terms:
         return term
 
 
+CONCEPTS_PER_PART = 50_000
+PAPERS_PER_PART = 5_000
+"""``graph.nt`` and ``graph.ttl`` are written in parts of this many concepts or papers, on
+every core, then joined; the parts depend on the build only, never on the machine."""
+
+
 def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
     """Every triple of the build as a ``pyoxigraph.Triple``, each subject's triples together
     and in a fixed order, the VoID description (with statistics of the data) last."""
+    from pyoxigraph import Triple
+
+    stats = _Statistics()
+    for part in _parts(build, base):
+        for s, pred, o in part():
+            stats.add(s, pred, o)
+            yield Triple(s, pred, o)
+    for s, pred, o in _void(stats, Iris(base), build.title, _Terms()):
+        yield Triple(s, pred, o)
+
+
+Part = Callable[[], Iterator[tuple[Any, Any, Any]]]
+
+
+def _parts(build: Build, base: str) -> list[Part]:
+    """The data triples in consecutive parts (each a generator function): the scheme and the
+    clusters with the first concepts, then concepts, then papers, a fixed number a part. A
+    subject's triples never straddle two parts."""
     from pyoxigraph import Literal as Lit
-    from pyoxigraph import NamedNode, Triple
+    from pyoxigraph import NamedNode
 
     iris = Iris(base)
     term = _Terms()
@@ -124,8 +151,15 @@ def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
     analysis = build.analysis
     nodes = build.graph.nodes
     scheme, activity = term(str(iris.scheme)), term(str(iris.activity))
+    concept_iri: dict[str, Any] = {}
 
-    def data() -> Iterator[tuple[Any, Any, Any]]:
+    def concept_term(key: str) -> Any:
+        found = concept_iri.get(key)
+        if found is None:
+            found = concept_iri[key] = term(str(iris.concept(key)))
+        return found
+
+    def head() -> Iterator[tuple[Any, Any, Any]]:
         yield scheme, a, term(str(SKOS.ConceptScheme))
         yield scheme, p["title"], en(build.title)
         yield scheme, p["generated"], activity
@@ -142,12 +176,14 @@ def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
             yield c, p["clusterNumber"], integer(cid)
             yield c, p["clusterSize"], integer(sizes[cid])
 
-        papers_of: Counter[str] = Counter(m.concept_key for m in build.linked.mentions)
-        for concept in build.linked.concepts:
+    papers_of: Counter[str] = Counter(m.concept_key for m in build.linked.mentions)
+
+    def concepts(chunk: Sequence[Any]) -> Iterator[tuple[Any, Any, Any]]:
+        for concept in chunk:
             node = concept_node(concept.key)
             if node not in nodes or nodes[node]["kind"] != CONCEPT:
                 continue
-            c = term(str(iris.concept(concept.key)))
+            c = concept_term(concept.key)
             yield c, a, term(str(SKOS.Concept))
             yield c, p["inScheme"], scheme
             yield c, p["prefLabel"], en(concept.pref_label)
@@ -156,7 +192,7 @@ def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
             if concept.acronym:
                 yield c, p["acronym"], en(concept.acronym)
             for broader in concept.broader:
-                yield c, p["broader"], term(str(iris.concept(broader)))
+                yield c, p["broader"], concept_term(broader)
             for iri in concept.exact_match:
                 yield c, p["exactMatch"], NamedNode(iri)
             for iri in concept.close_match:
@@ -169,11 +205,18 @@ def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
                 yield c, p["cluster"], term(str(iris.cluster(analysis.cluster_of[node])))
             yield from _query_facts(c, concept, node, build, p, integer)
 
-        mentions_of: dict[str, list[Any]] = defaultdict(list)
-        for m in build.linked.mentions:
-            mentions_of[m.paper_key].append(m)
-        people: set[str] = set()
-        for paper in build.papers:
+    mentions_of: dict[str, list[Any]] = defaultdict(list)
+    for m in build.linked.mentions:
+        mentions_of[m.paper_key].append(m)
+    # a person is described where first named (which part that is does not matter)
+    first_named: dict[str, tuple[int, int]] = {}
+    for index, paper in enumerate(build.papers):
+        for at, name in enumerate(paper.authors):
+            first_named.setdefault(str(iris.person(name)), (index, at))
+
+    def papers(start: int, stop: int) -> Iterator[tuple[Any, Any, Any]]:
+        for index in range(start, stop):
+            paper = build.papers[index]
             node = paper_node(paper.key)
             if node not in nodes or nodes[node]["kind"] != PAPER:
                 continue
@@ -201,10 +244,9 @@ def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
                 yield s, p["cluster"], term(str(iris.cluster(analysis.cluster_of[node])))
             mentions = mentions_of.get(paper.key, ())
             for m in mentions:
-                yield s, p["subject"], term(str(iris.concept(m.concept_key)))
-            for name, person in zip(paper.authors, authors, strict=True):
-                if person not in people:
-                    people.add(person)
+                yield s, p["subject"], concept_term(m.concept_key)
+            for at, (name, person) in enumerate(zip(paper.authors, authors, strict=True)):
+                if first_named[person] == (index, at):
                     who = NamedNode(person)
                     yield who, a, term(str(FOAF.Person))
                     yield who, p["name"], Lit(name)
@@ -212,7 +254,7 @@ def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
                 mention = NamedNode(str(iris.mention(m.paper_key, m.concept_key)))
                 yield mention, a, term(str(KG.Mention))
                 yield mention, p["paper"], s
-                yield mention, p["concept"], term(str(iris.concept(m.concept_key)))
+                yield mention, p["concept"], concept_term(m.concept_key)
                 yield mention, p["score"], double(m.score)
                 yield mention, p["surfaceForm"], Lit(m.surface)
                 if m.sentence:
@@ -221,12 +263,20 @@ def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
                 yield mention, p["end"], integer(m.end)
                 yield mention, p["generated"], activity
 
-    stats = _Statistics()
-    for s, pred, o in data():
-        stats.add(s, pred, o)
-        yield Triple(s, pred, o)
-    for s, pred, o in _void(stats, iris, build.title, term):
-        yield Triple(s, pred, o)
+    def first_concepts(chunk: Sequence[Any]) -> Iterator[tuple[Any, Any, Any]]:
+        yield from head()
+        yield from concepts(chunk)
+
+    everything = build.linked.concepts
+    step = CONCEPTS_PER_PART
+    parts: list[Part] = [partial(first_concepts, everything[:step])]
+    parts += [
+        partial(concepts, everything[at : at + step]) for at in range(step, len(everything), step)
+    ]
+    n = len(build.papers)
+    for at in range(0, n, PAPERS_PER_PART):
+        parts.append(partial(papers, at, min(n, at + PAPERS_PER_PART)))
+    return parts
 
 
 def _query_facts(
@@ -301,7 +351,7 @@ _PREDICATES = {
 class _Statistics:
     """What VoID says about the data: counted while the triples stream past. Distinct
     subjects and objects are counted by 64-bit hashes, kept in flat arrays (a set of terms
-    would hold the whole graph in memory)."""
+    would hold the whole graph in memory); ``absorb`` adds up the statistics of parts."""
 
     def __init__(self) -> None:
         from array import array
@@ -312,6 +362,7 @@ class _Statistics:
         self.subjects = array("q")
         self.objects = array("q")
         self._last_subject: Any = None
+        self._distinct: list[tuple[Any, Any]] = []  # (subjects, objects) of absorbed parts
 
     def add(self, s: Any, p: Any, o: Any) -> None:
         self.triples += 1
@@ -323,11 +374,38 @@ class _Statistics:
             self.subjects.append(hash(s))
         self.objects.append(hash(o))
 
-    @staticmethod
-    def distinct(hashes: Any) -> int:
+    def compact(self) -> _Statistics:
+        """These statistics, their hashes deduplicated and nothing unpicklable kept (what a
+        part's process sends back)."""
         import numpy as np
 
-        return int(np.unique(np.frombuffer(hashes, dtype=np.int64)).size) if hashes else 0
+        self._distinct.append(tuple(_unique(h) for h in (self.subjects, self.objects)))
+        self.subjects, self.objects = type(self.subjects)("q"), type(self.objects)("q")
+        self._distinct = [
+            (
+                np.unique(np.concatenate([d[0] for d in self._distinct])),
+                np.unique(np.concatenate([d[1] for d in self._distinct])),
+            )
+        ]
+        self._last_subject = None
+        return self
+
+    def absorb(self, other: _Statistics) -> None:
+        self.triples += other.triples
+        self.classes.update(other.classes)
+        self.properties.update(other.properties)
+        self._distinct += other.compact()._distinct
+
+    def distinct(self) -> tuple[int, int]:
+        """Distinct subjects and distinct objects."""
+        subjects, objects = self.compact()._distinct[0]
+        return int(subjects.size), int(objects.size)
+
+
+def _unique(hashes: Any) -> Any:
+    import numpy as np
+
+    return np.unique(np.frombuffer(hashes, dtype=np.int64)) if hashes else np.zeros(0, np.int64)
 
 
 _RDF_TYPE = str(RDF.type)
@@ -359,12 +437,12 @@ def _void(stats: _Statistics, iris: Iris, title: str, term: _Terms) -> Iterator[
     yield d, term(str(VOID.rootResource)), term(str(iris.scheme))
     yield d, term(str(VOID.uriSpace)), Lit(iris.base)
     yield d, term(str(PROV.wasGeneratedBy)), term(str(iris.activity))
-    subjects = stats.distinct(stats.subjects)
+    subjects, objects = stats.distinct()
     for prop, value in (
         (VOID.triples, stats.triples),
         (VOID.entities, subjects),
         (VOID.distinctSubjects, subjects),
-        (VOID.distinctObjects, stats.distinct(stats.objects)),
+        (VOID.distinctObjects, objects),
         (VOID.properties, len(stats.properties)),
         (VOID.classes, len(stats.classes)),
     ):
@@ -402,19 +480,73 @@ def _safe_iri(value: str) -> bool:
 
 def write_turtle(build: Build, out: Path) -> list[Path]:
     """``graph.nt`` (N-Triples, for bulk loading) and ``graph.ttl`` (Turtle, for reading),
-    streamed by pyoxigraph: the graph is never held in memory as a whole.
+    streamed by pyoxigraph: the graph is never held in memory as a whole. The parts of the
+    data (``_parts``) are written side by side in forked processes, each as N-Triples and as
+    Turtle, and then joined (one set of prefixes at the top of the Turtle), the VoID
+    description last.
 
     The build's own resources are written as full IRIs: a prefixed name would need escapes
     (``concept:o\\.``) that rdflib's Turtle parser does not read."""
+    from pyoxigraph import Triple
+
+    from kg.parallel import forked
+
+    folder = Path(tempfile.mkdtemp(prefix=".rdf-parts-", dir=out))
+    try:
+        parts = _parts(build, build.base)
+        tasks = [partial(_write_part, part, folder / f"{i:05d}") for i, part in enumerate(parts)]
+        stats = _Statistics()
+        with forked(tasks) as handles:
+            for handle in handles:
+                stats.absorb(handle.result())
+        void = (Triple(*t) for t in _void(stats, Iris(build.base), build.title, _Terms()))
+        _serialize(void, folder / f"{len(parts):05d}")
+        names = [folder / f"{i:05d}" for i in range(len(parts) + 1)]
+        nt, ttl = out / "graph.nt", out / "graph.ttl"
+        _join([n.with_suffix(".nt") for n in names], nt, skip_prefixes=False)
+        _join([n.with_suffix(".ttl") for n in names], ttl, skip_prefixes=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return [ttl, nt]
+
+
+def _write_part(part: Part, stem: Path) -> _Statistics:
+    from pyoxigraph import Triple
+
+    stats = _Statistics()
+
+    def counted() -> Iterator[Any]:
+        for s, p, o in part():
+            stats.add(s, p, o)
+            yield Triple(s, p, o)
+
+    _serialize(counted(), stem)
+    return stats.compact()
+
+
+def _serialize(triples: Iterator[Any], stem: Path) -> None:
+    """``stem``.nt and ``stem``.ttl of the triples."""
     from pyoxigraph import RdfFormat, parse, serialize
 
-    nt = out / "graph.nt"
-    serialize(triples(build, base=build.base), str(nt), RdfFormat.N_TRIPLES)
-    path = out / "graph.ttl"
+    nt = stem.with_suffix(".nt")
+    serialize(triples, str(nt), RdfFormat.N_TRIPLES)
     serialize(
         parse(path=str(nt), format=RdfFormat.N_TRIPLES),
-        str(path),
+        str(stem.with_suffix(".ttl")),
         RdfFormat.TURTLE,
         prefixes=PREFIXES,
     )
-    return [path, nt]
+
+
+def _join(parts: list[Path], target: Path, *, skip_prefixes: bool) -> None:
+    """Concatenate files; with ``skip_prefixes`` the ``@prefix`` lines that open every part
+    but the first are left out (Turtle declares them once)."""
+    with open(target, "wb") as sink:
+        for i, path in enumerate(parts):
+            with open(path, "rb") as source:
+                if skip_prefixes and i:
+                    line = source.readline()
+                    while line.startswith(b"@prefix "):
+                        line = source.readline()
+                    sink.write(line)
+                shutil.copyfileobj(source, sink, 1 << 20)

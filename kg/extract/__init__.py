@@ -28,8 +28,9 @@ from kg.config import Config
 from kg.extract.candidates import Candidate
 from kg.extract.embedders import Embedder
 from kg.extract.ranking import mmr, rank
-from kg.extract.score import PhraseCache, Row, default_workers, score_in_processes, score_texts
+from kg.extract.score import PhraseCache, Row, score_in_processes, score_texts
 from kg.model import MAX_TEXT_CHARS, Keyphrase, Paper, PaperKeyphrases
+from kg.parallel import cores
 
 CHUNK = 512
 """Papers per chunk scored in this process: the embedding work and its memory stay flat however
@@ -177,7 +178,7 @@ def extract_keyphrases(
         text_of = dict(zip(keys, texts, strict=True))
         todo = [k for k in unique if k not in scored]
         bar.update(len(keys) - len(todo))
-        workers = workers or default_workers()
+        workers = workers or cores()
         pooled = len(todo) >= (POOL_MIN_FAST if config.fast else POOL_MIN)
         pending = [text_of[k] for k in todo]
         batches: Iterator[list[Row]]

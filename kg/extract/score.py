@@ -8,7 +8,6 @@ each loading the model once. (``kg.distributed`` spreads the same function over 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -219,11 +218,3 @@ def _derive(config: Config, cache: str | None) -> None:
         StaticEmbedder.folder(config.model, cache=cache)
     else:
         OnnxEmbedder.folder(config.model, cache=cache)
-
-
-def default_workers() -> int:
-    """Worker processes for local scoring: the usable CPU cores."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
