@@ -35,7 +35,7 @@ def build_graph(papers: Sequence[Paper], linked: Linked) -> nx.Graph:
     >>> p = Paper("p1", "p1", "A title", "", Source("f", "line 1"))
     >>> linked = Linked([Concept("graph", "graph")], [Mention("p1", "graph", 0.5, "graph", 0, 5)])
     >>> sorted(build_graph([p], linked).edges(data="weight"))
-    [('concept:graph', 'paper:p1', 0.5)]
+    [('paper:p1', 'concept:graph', 0.5)]
     """
     graph = nx.Graph()
     for paper in sorted(papers, key=lambda p: p.key):
