@@ -31,6 +31,7 @@ def main() -> int:
     from kg.config import Config
     from kg.extract import PhraseCache, extract_keyphrases, load_embedder
     from kg.extract.cache import cache_dir
+    from kg.extract.score import LabelVectors
     from kg.ingest import read_papers
     from kg.link import label_collisions, link_concepts
 
@@ -51,17 +52,11 @@ def main() -> int:
     )
     extract_s = time.perf_counter() - clock
     clock = time.perf_counter()
-    first = link_concepts(papers, keyphrases, config=config.replace(min_concept_papers=1))
-    surfaces: dict[str, str] = {}
-    for m in first.mentions:
-        surfaces.setdefault(m.concept_key, m.surface.lower())
-    keys = sorted(surfaces)
-    vectors = dict(zip(keys, phrases.embed([surfaces[k] for k in keys]), strict=True))
     linked = link_concepts(
         papers,
         keyphrases,
         config=config,
-        concept_vectors=vectors,
+        label_vectors=lambda labels: LabelVectors(phrases, labels),
         doc_vectors=_doc_matrix(keyphrases),
     )
     link_s = time.perf_counter() - clock
