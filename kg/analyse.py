@@ -21,7 +21,7 @@ BETWEENNESS_BUDGET = 10_000_000
 """Pivots x edges that sampled betweenness may cost (each pivot is one breadth-first search):
 some 10 s of networkx on one core, whatever the size of the graph."""
 MIN_PIVOTS = 64
-FORK_EDGES = 200_000
+FORK_EDGES = 50_000
 """Co-occurrence edges from which betweenness runs in a forked process beside the rest."""
 
 

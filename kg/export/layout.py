@@ -250,11 +250,17 @@ def _place_cluster(
             for v, d in graph[u].items()
             if v in core_set and u < v and d["kind"] == "cooccurs"
         )
-        # spring_layout scales the largest coordinate to ``scale``: a corner of that square
-        # is scale * sqrt(2) from the centre, still inside the disc
-        placed = nx.spring_layout(
-            sub, seed=seed, weight="weight", iterations=60, scale=radius * 0.68, center=centre
-        )
+        n = len(core)
+        if sub.number_of_edges() == n * (n - 1) // 2:
+            # every pair linked (most often the concepts of a single paper): the forces balance
+            # on a regular polygon, placed directly (thousands of such clusters in a big build)
+            placed = nx.circular_layout(sub, scale=radius * 0.68, center=centre)
+        else:
+            # spring_layout scales the largest coordinate to ``scale``: a corner of that
+            # square is scale * sqrt(2) from the centre, still inside the disc
+            placed = nx.spring_layout(
+                sub, seed=seed, weight="weight", iterations=60, scale=radius * 0.68, center=centre
+            )
         for node in core:
             x, y = placed[node]
             pos[node] = (float(x), float(y))

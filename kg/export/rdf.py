@@ -5,8 +5,11 @@ No blank nodes: every resource has an IRI under the build's base, so outputs are
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +21,7 @@ from urllib.parse import quote
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 
+from kg.errors import OutputError
 from kg.graph import CONCEPT, PAPER, concept_node, paper_node
 from kg.vocab import DEFAULT_BASE, KG, ONTOLOGY_IRI, SCHEMA, VOID
 
@@ -36,13 +40,18 @@ class Iris:
         self.base = base if base.endswith(("/", "#")) else base + "/"
 
     def paper(self, key: str) -> URIRef:
-        return URIRef(f"{self.base}paper/{_slug(key)}")
+        return URIRef(self.text("paper", key))
 
     def concept(self, key: str) -> URIRef:
-        return URIRef(f"{self.base}concept/{_slug(key)}")
+        return URIRef(self.text("concept", key))
 
     def mention(self, paper_key: str, concept_key: str) -> URIRef:
-        return URIRef(f"{self.base}mention/{_slug(paper_key)}/{_slug(concept_key)}")
+        return URIRef(self.text("mention", paper_key, concept_key))
+
+    def text(self, kind: str, *keys: str) -> str:
+        """The IRI of a paper, concept or mention as a plain string (what the exporters
+        stream: an rdflib ``URIRef`` checks every character again)."""
+        return f"{self.base}{kind}/{'/'.join(map(_slug, keys))}"
 
     def cluster(self, cid: int) -> URIRef:
         return URIRef(f"{self.base}cluster/{cid}")
@@ -101,8 +110,9 @@ class _Terms:
 
 CONCEPTS_PER_PART = 50_000
 PAPERS_PER_PART = 5_000
-"""``graph.nt`` and ``graph.ttl`` are written in parts of this many concepts or papers, on
-every core, then joined; the parts depend on the build only, never on the machine."""
+"""``graph.nt`` and ``graph.ttl`` are written in parts of this many concepts or papers (each
+part is turned into Turtle in a process of its own), then joined; the parts depend on the build
+only, never on the machine."""
 
 
 def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
@@ -112,9 +122,7 @@ def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
 
     stats = _Statistics()
     for part in _parts(build, base):
-        for s, pred, o in part():
-            stats.add(s, pred, o)
-            yield Triple(s, pred, o)
+        yield from stats.counted(part())
     for s, pred, o in _void(stats, Iris(base), build.title, _Terms()):
         yield Triple(s, pred, o)
 
@@ -156,7 +164,7 @@ def _parts(build: Build, base: str) -> list[Part]:
     def concept_term(key: str) -> Any:
         found = concept_iri.get(key)
         if found is None:
-            found = concept_iri[key] = term(str(iris.concept(key)))
+            found = concept_iri[key] = NamedNode(iris.text("concept", key))
         return found
 
     def head() -> Iterator[tuple[Any, Any, Any]]:
@@ -209,10 +217,13 @@ def _parts(build: Build, base: str) -> list[Part]:
     for m in build.linked.mentions:
         mentions_of[m.paper_key].append(m)
     # a person is described where first named (which part that is does not matter)
+    person_iri: dict[str, str] = {}  # name as written -> IRI
     first_named: dict[str, tuple[int, int]] = {}
     for index, paper in enumerate(build.papers):
         for at, name in enumerate(paper.authors):
-            first_named.setdefault(str(iris.person(name)), (index, at))
+            if name not in person_iri:
+                person_iri[name] = str(iris.person(name))
+            first_named.setdefault(person_iri[name], (index, at))
 
     def papers(start: int, stop: int) -> Iterator[tuple[Any, Any, Any]]:
         for index in range(start, stop):
@@ -220,8 +231,7 @@ def _parts(build: Build, base: str) -> list[Part]:
             node = paper_node(paper.key)
             if node not in nodes or nodes[node]["kind"] != PAPER:
                 continue
-            pi = str(iris.paper(paper.key))
-            s = NamedNode(pi)
+            s = NamedNode(iris.text("paper", paper.key))
             yield s, a, term(str(SCHEMA.ScholarlyArticle))
             yield s, p["identifier"], Lit(paper.record_id)
             if paper.arxiv_id and paper.arxiv_id != paper.record_id:
@@ -230,7 +240,7 @@ def _parts(build: Build, base: str) -> list[Part]:
                 yield s, p["title"], Lit(paper.title)
             if paper.abstract:
                 yield s, p["abstract"], Lit(paper.abstract)
-            authors = [str(iris.person(name)) for name in paper.authors]
+            authors = [person_iri[name] for name in paper.authors]
             for person in dict.fromkeys(authors):
                 yield s, p["creator"], NamedNode(person)
             if paper.date:
@@ -251,7 +261,7 @@ def _parts(build: Build, base: str) -> list[Part]:
                     yield who, a, term(str(FOAF.Person))
                     yield who, p["name"], Lit(name)
             for m in mentions:
-                mention = NamedNode(str(iris.mention(m.paper_key, m.concept_key)))
+                mention = NamedNode(iris.text("mention", m.paper_key, m.concept_key))
                 yield mention, a, term(str(KG.Mention))
                 yield mention, p["paper"], s
                 yield mention, p["concept"], concept_term(m.concept_key)
@@ -351,7 +361,7 @@ _PREDICATES = {
 class _Statistics:
     """What VoID says about the data: counted while the triples stream past. Distinct
     subjects and objects are counted by 64-bit hashes, kept in flat arrays (a set of terms
-    would hold the whole graph in memory); ``absorb`` adds up the statistics of parts."""
+    would hold the whole graph in memory)."""
 
     def __init__(self) -> None:
         from array import array
@@ -362,7 +372,6 @@ class _Statistics:
         self.subjects = array("q")
         self.objects = array("q")
         self._last_subject: Any = None
-        self._distinct: list[tuple[Any, Any]] = []  # (subjects, objects) of absorbed parts
 
     def add(self, s: Any, p: Any, o: Any) -> None:
         self.triples += 1
@@ -374,38 +383,23 @@ class _Statistics:
             self.subjects.append(hash(s))
         self.objects.append(hash(o))
 
-    def compact(self) -> _Statistics:
-        """These statistics, their hashes deduplicated and nothing unpicklable kept (what a
-        part's process sends back)."""
-        import numpy as np
+    def counted(self, triples: Iterator[tuple[Any, Any, Any]]) -> Iterator[Any]:
+        """The triples as ``pyoxigraph.Triple``, counted as they pass."""
+        from pyoxigraph import Triple
 
-        self._distinct.append(tuple(_unique(h) for h in (self.subjects, self.objects)))
-        self.subjects, self.objects = type(self.subjects)("q"), type(self.objects)("q")
-        self._distinct = [
-            (
-                np.unique(np.concatenate([d[0] for d in self._distinct])),
-                np.unique(np.concatenate([d[1] for d in self._distinct])),
-            )
-        ]
-        self._last_subject = None
-        return self
-
-    def absorb(self, other: _Statistics) -> None:
-        self.triples += other.triples
-        self.classes.update(other.classes)
-        self.properties.update(other.properties)
-        self._distinct += other.compact()._distinct
+        for s, p, o in triples:
+            self.add(s, p, o)
+            yield Triple(s, p, o)
 
     def distinct(self) -> tuple[int, int]:
         """Distinct subjects and distinct objects."""
-        subjects, objects = self.compact()._distinct[0]
-        return int(subjects.size), int(objects.size)
+        return _distinct(self.subjects), _distinct(self.objects)
 
 
-def _unique(hashes: Any) -> Any:
+def _distinct(hashes: Any) -> int:
     import numpy as np
 
-    return np.unique(np.frombuffer(hashes, dtype=np.int64)) if hashes else np.zeros(0, np.int64)
+    return int(np.unique(np.frombuffer(hashes, dtype=np.int64)).size) if hashes else 0
 
 
 _RDF_TYPE = str(RDF.type)
@@ -480,62 +474,69 @@ def _safe_iri(value: str) -> bool:
 
 def write_turtle(build: Build, out: Path) -> list[Path]:
     """``graph.nt`` (N-Triples, for bulk loading) and ``graph.ttl`` (Turtle, for reading),
-    streamed by pyoxigraph: the graph is never held in memory as a whole. The parts of the
-    data (``_parts``) are written side by side in forked processes, each as N-Triples and as
-    Turtle, and then joined (one set of prefixes at the top of the Turtle), the VoID
-    description last.
+    streamed by pyoxigraph: the graph is never held in memory as a whole.
+
+    The data is written part by part (``_parts``) as N-Triples here, while a small separate
+    process turns each finished part into Turtle (on another core, without a copy of the
+    build); the parts are then joined, with one set of prefixes at the top of the Turtle, and
+    the VoID description last.
 
     The build's own resources are written as full IRIs: a prefixed name would need escapes
     (``concept:o\\.``) that rdflib's Turtle parser does not read."""
-    from pyoxigraph import Triple
+    from pyoxigraph import RdfFormat, Triple, serialize
 
-    from kg.parallel import forked
+    from kg.parallel import cores
 
     folder = Path(tempfile.mkdtemp(prefix=".rdf-parts-", dir=out))
+    running: list[tuple[subprocess.Popen[bytes], Path]] = []
     try:
         parts = _parts(build, build.base)
-        tasks = [partial(_write_part, part, folder / f"{i:05d}") for i, part in enumerate(parts)]
         stats = _Statistics()
-        with forked(tasks) as handles:
-            for handle in handles:
-                stats.absorb(handle.result())
+        stems = [folder / f"{i:05d}" for i in range(len(parts) + 1)]
+        for part, stem in zip(parts, stems, strict=False):
+            serialize(stats.counted(part()), str(stem.with_suffix(".nt")), RdfFormat.N_TRIPLES)
+            running.append(_to_turtle(stem))
+            while len(running) >= max(2, cores()):  # this process and the converters
+                _finish(running.pop(0))
         void = (Triple(*t) for t in _void(stats, Iris(build.base), build.title, _Terms()))
-        _serialize(void, folder / f"{len(parts):05d}")
-        names = [folder / f"{i:05d}" for i in range(len(parts) + 1)]
+        serialize(void, str(stems[-1].with_suffix(".nt")), RdfFormat.N_TRIPLES)
+        running.append(_to_turtle(stems[-1]))
+        while running:
+            _finish(running.pop(0))
         nt, ttl = out / "graph.nt", out / "graph.ttl"
-        _join([n.with_suffix(".nt") for n in names], nt, skip_prefixes=False)
-        _join([n.with_suffix(".ttl") for n in names], ttl, skip_prefixes=True)
+        _join([n.with_suffix(".nt") for n in stems], nt, skip_prefixes=False)
+        _join([n.with_suffix(".ttl") for n in stems], ttl, skip_prefixes=True)
     finally:
+        for proc, _ in running:
+            proc.kill()
+            proc.wait()
         shutil.rmtree(folder, ignore_errors=True)
     return [ttl, nt]
 
 
-def _write_part(part: Part, stem: Path) -> _Statistics:
-    from pyoxigraph import Triple
-
-    stats = _Statistics()
-
-    def counted() -> Iterator[Any]:
-        for s, p, o in part():
-            stats.add(s, p, o)
-            yield Triple(s, p, o)
-
-    _serialize(counted(), stem)
-    return stats.compact()
+_TO_TURTLE = """
+import json, sys
+from pyoxigraph import RdfFormat, parse, serialize
+source, target, prefixes = sys.argv[1:]
+serialize(parse(path=source, format=RdfFormat.N_TRIPLES), target, RdfFormat.TURTLE,
+          prefixes=json.loads(prefixes))
+"""
 
 
-def _serialize(triples: Iterator[Any], stem: Path) -> None:
-    """``stem``.nt and ``stem``.ttl of the triples."""
-    from pyoxigraph import RdfFormat, parse, serialize
+def _to_turtle(stem: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start converting ``stem``.nt to ``stem``.ttl in a separate process."""
+    nt, ttl = stem.with_suffix(".nt"), stem.with_suffix(".ttl")
+    args = [sys.executable, "-c", _TO_TURTLE, str(nt), str(ttl), json.dumps(PREFIXES)]
+    return subprocess.Popen(args, stderr=subprocess.PIPE), ttl
 
-    nt = stem.with_suffix(".nt")
-    serialize(triples, str(nt), RdfFormat.N_TRIPLES)
-    serialize(
-        parse(path=str(nt), format=RdfFormat.N_TRIPLES),
-        str(stem.with_suffix(".ttl")),
-        RdfFormat.TURTLE,
-        prefixes=PREFIXES,
-    )
+
+def _finish(job: tuple[subprocess.Popen[bytes], Path]) -> None:
+    proc, ttl = job
+    _, err = proc.communicate()
+    if proc.returncode:
+        raise OutputError(
+            f"{ttl.name}: writing Turtle failed ({err.decode(errors='replace').strip()[-500:]})"
+        )
 
 
 def _join(parts: list[Path], target: Path, *, skip_prefixes: bool) -> None:
