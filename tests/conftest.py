@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,15 @@ def arxiv_slice(tmp_path_factory) -> Path:
         lines = [next(src) for _ in range(300)]
     path.write_text("".join(lines), encoding="utf-8")
     return path
+
+
+def run_kg(*args: str, **options) -> subprocess.CompletedProcess:
+    """``python -m kg.cli ARGS`` from the project root, its output captured as text; it may
+    fail (the caller checks ``returncode``). ``options`` go to ``subprocess.run``."""
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *args],
+        **{"capture_output": True, "text": True, "cwd": ROOT, "check": False, **options},
+    )
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import defaultdict
 
 import pytest
 from rdflib import Graph
 
 from kg.link import concept_key
-from tests.conftest import DEMO, ROOT
+from tests.conftest import DEMO, ROOT, run_kg
 
 PREFIXES = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -146,41 +144,15 @@ def test_committed_outputs_are_what_the_build_makes(demo_build):
 @pytest.mark.slow
 def test_cli_build_and_query_round_trip(tmp_path):
     out = tmp_path / "out"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "build",
-            str(DEMO),
-            "--out",
-            str(out),
-            "--quiet",
-            "--exports",
-            "rdf,tables",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    run = run_kg("build", str(DEMO), "--out", str(out), "--quiet", "--exports", "rdf,tables")
     assert run.returncode == 0, run.stderr
     assert "30 records: 30 papers, 0 merged, 0 rejected" in run.stdout
-    q = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "query",
-            str(out / "graph.ttl"),
-            PREFIXES + "SELECT (COUNT(?p) AS ?n) WHERE { ?p a schema:ScholarlyArticle }",
-            "--format",
-            "csv",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
+    q = run_kg(
+        "query",
+        str(out / "graph.ttl"),
+        PREFIXES + "SELECT (COUNT(?p) AS ?n) WHERE { ?p a schema:ScholarlyArticle }",
+        "--format",
+        "csv",
     )
     assert q.returncode == 0, q.stderr
     assert q.stdout.splitlines() == ["n", "30"]

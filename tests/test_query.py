@@ -4,8 +4,6 @@ on both stores; parameters, output formats and the command line."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from xml.etree import ElementTree
 
@@ -18,7 +16,7 @@ from kg.export.rdf import Iris
 from kg.graph import CONCEPT, PAPER
 from kg.query import format_result, library, run_query
 from kg.store import STORES, open_store
-from tests.conftest import ROOT
+from tests.conftest import run_kg
 
 SKOS_BROADER = "<http://www.w3.org/2004/02/skos/core#broader>"
 DCT_DATE = "<http://purl.org/dc/terms/date>"
@@ -376,44 +374,17 @@ def test_an_integer_parameter_is_typed(store):
 
 def test_cli_runs_a_library_query_by_name(demo):
     built, out, _ = demo
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "query",
-            str(out),
-            "papers-about-concept",
-            "--param",
-            "concept=GFlowNet",
-            "--format",
-            "csv",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
+    run = run_kg(
+        "query", str(out), "papers-about-concept", "--param", "concept=GFlowNet", "--format", "csv"
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0] == "concept,paper,title,date,via"
     assert any("Order-Preserving GFlowNets" in line for line in lines[1:])
-    bad = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "query", str(out), "related-papers"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    bad = run_kg("query", str(out), "related-papers")
     assert bad.returncode == 2
     assert bad.stderr.startswith("kg: error: library query related-papers needs --param paper=")
-    listed = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "query", "--list"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    listed = run_kg("query", "--list")
     assert sorted(library()) == sorted(
         line.split()[0] for line in listed.stdout.splitlines() if line and not line.startswith(" ")
     )

@@ -26,7 +26,7 @@ from kg.export.rdf import Iris, to_rdf
 from kg.graph import build_graph
 from kg.ingest import read_papers
 from kg.link import Linked
-from tests.conftest import ARXIV_5K, DEMO, ROOT
+from tests.conftest import ARXIV_5K, DEMO, ROOT, run_kg
 
 HOSTILE = [
     {
@@ -132,23 +132,8 @@ def test_query_parameters_are_bound_as_terms_not_pasted(hostile_build):
     built, out = hostile_build
     hostile = HOSTILE[2]["title"]
     query = "PREFIX dcterms: <http://purl.org/dc/terms/> SELECT ?p ?t WHERE { ?p dcterms:title ?t }"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "query",
-            str(out / "graph.ttl"),
-            query,
-            "--param",
-            f"t={hostile}",
-            "--format",
-            "csv",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
+    run = run_kg(
+        "query", str(out / "graph.ttl"), query, "--param", f"t={hostile}", "--format", "csv"
     )
     assert run.returncode == 0, run.stderr
     paper = next(p for p in built.papers if p.record_id == "h3")
@@ -233,13 +218,7 @@ def test_killed_build_leaves_previous_outputs_and_next_build_completes(tmp_path,
 def test_second_build_into_the_same_folder_is_refused(tmp_path):
     out = tmp_path / "out"
     with output_folder(out):
-        run = subprocess.run(
-            [sys.executable, "-m", "kg.cli", "build", str(DEMO), "--out", str(out), "--quiet"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        run = run_kg("build", str(DEMO), "--out", str(out), "--quiet")
         assert run.returncode == 2
         assert "another kg build is writing into this folder" in run.stderr
         with pytest.raises(OutputError, match="another kg build"), output_folder(out):
@@ -249,13 +228,7 @@ def test_second_build_into_the_same_folder_is_refused(tmp_path):
 def test_unwritable_output_is_reported_before_any_work(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    run = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "build", str(DEMO), "--out", str(blocker / "out")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = run_kg("build", str(DEMO), "--out", str(blocker / "out"))
     assert run.returncode == 2
     assert "cannot write the output folder" in run.stderr and "keyphrases" not in run.stderr
 
@@ -266,23 +239,7 @@ def test_strict_fails_on_any_reject_and_keeps_previous_outputs(tmp_path):
     (out / "graph.ttl").write_text("# previous build\n")
     src = tmp_path / "in.jsonl"
     src.write_text('{"title": "Graph learning", "abstract": "We learn on graphs."}\n{oops\n')
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "build",
-            str(src),
-            "--out",
-            str(out),
-            "--strict",
-            "--quiet",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = run_kg("build", str(src), "--out", str(out), "--strict", "--quiet")
     assert run.returncode == 2
     assert "--strict: 1 record(s) rejected" in run.stderr and "line 2" in run.stderr
     assert [p.name for p in out.iterdir()] == ["graph.ttl"]

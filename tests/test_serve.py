@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +16,7 @@ from SPARQLWrapper import CSV, JSON, POST, TURTLE, XML, SPARQLWrapper
 
 from kg.serve import NotAcceptable, negotiate
 from kg.store import open_store
-from tests.conftest import ROOT
+from tests.conftest import run_kg
 
 TIMEOUT_S = 3
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -160,14 +158,7 @@ def test_a_slow_query_is_stopped_and_the_server_goes_on(server):
 def test_a_port_in_use_is_a_one_line_error(server):
     _, url, out = server
     port = url.split(":")[2].split("/")[0]
-    run = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "serve", str(out), "--port", port],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        env={**os.environ},
-    )
+    run = run_kg("serve", str(out), "--port", port, timeout=120, env={**os.environ})
     assert run.returncode == 2
     assert run.stderr.startswith(f"kg: error: cannot listen on 127.0.0.1:{port}")
 
