@@ -7,6 +7,11 @@ vanilla KeyBERT (/work/shared/tools/baseline_keybert.py or --baseline), then
 ``python -m kg.cli keyphrases --no-cache`` in default and in fast mode. Then ``kg eval`` on
 Inspec test for each mode. Prints one JSON object per line.
 
+Two ratios: ``ratio_wall``, whole process against whole process (start-up included: Python,
+imports, model load), and ``ratio_throughput``, the papers per second each process adds once
+started: every command also runs on the first abstract alone, and its throughput is
+(N - 1) / (wall time on N - wall time on 1). The start-up cost is reported as ``startup_s``.
+
 usage: python benchmarks/bench_extract.py [--n 500] [--modes default,fast] [--skip-baseline]
 Derived models (ONNX, model2vec) are made once beforehand (a warm-up run) so that the timed
 runs measure extraction, not the one-off export/distillation.
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,12 +62,15 @@ def main() -> None:
     ap.add_argument("--modes", default="default,fast")
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--skip-inspec", action="store_true")
+    ap.add_argument("--skip-startup", action="store_true", help="no runs on one abstract")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     tmp = Path(tempfile.mkdtemp(prefix="kg-bench-"))
     sample = tmp / f"arxiv-{args.n}.jsonl"
     with args.corpus.open(encoding="utf-8") as src:
         sample.write_text("".join(next(src) for _ in range(args.n)), encoding="utf-8")
+    one = tmp / "arxiv-1.jsonl"
+    one.write_text(sample.read_text(encoding="utf-8").splitlines(keepends=True)[0], "utf-8")
     modes = [m for m in args.modes.split(",") if m]
     flags = {"default": [], "fast": ["--fast"]}
     py = sys.executable
@@ -88,30 +97,40 @@ def main() -> None:
         "load_avg": os.getloadavg(),
     }
     print(json.dumps({"run": info}))
+
+    def run(command: Callable[[Path], list[str]]) -> dict:
+        r = timed(command(sample))
+        r.pop("stdout")
+        if not args.skip_startup:
+            r["startup_s"] = timed(command(one))["wall_s"]
+            added = r["wall_s"] - r["startup_s"]
+            r["throughput_per_s"] = round((args.n - 1) / added, 1) if added > 0 else None
+        return r
+
     base = None
     if not args.skip_baseline:
-        base = timed([py, str(args.baseline), str(sample), str(tmp / "vanilla.jsonl")])
-        base.pop("stdout")
+        base = run(lambda f: [py, str(args.baseline), str(f), str(tmp / "vanilla.jsonl")])
         print(json.dumps({"vanilla_keybert": base}))
     for mode in modes:
-        r = timed(
-            [
+        r = run(
+            lambda f, mode=mode: [
                 py,
                 "-m",
                 "kg.cli",
                 "keyphrases",
-                str(sample),
+                str(f),
                 "--no-cache",
                 "--quiet",
                 "--out",
                 str(tmp / f"{mode}.jsonl"),
                 *flags[mode],
-            ]
+            ],
         )
-        r.pop("stdout")
         if base:
             r["ratio_wall"] = round(base["wall_s"] / r["wall_s"], 1)
             r["ratio_cpu"] = round(base["cpu_s"] / r["cpu_s"], 1)
+            if r.get("throughput_per_s") and base.get("throughput_per_s"):
+                r["ratio_throughput"] = round(r["throughput_per_s"] / base["throughput_per_s"], 1)
         print(json.dumps({mode: r}))
     print(json.dumps({"load_avg_after": os.getloadavg()}))
     if args.skip_inspec:

@@ -124,30 +124,34 @@ def _word_class(word: str, lex: dict[str, int]) -> int:
 def fast_candidates(texts: Sequence[str], *, max_words: int = 4) -> list[list[Candidate]]:
     """One list of candidates per text, in order of first occurrence (no tagger)."""
     lex = lexicon()
+    known: dict[str, int] = {}  # word -> its class, 0 for punctuation: looked up once per word
     out: list[list[Candidate]] = []
     for text in texts:
         tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        words = [t[2] for t in tokens]
+        classes = []
+        for word in words:
+            bits = known.get(word)
+            if bits is None:
+                bits = known[word] = _word_class(word, lex) if word[0].isalnum() else 0
+            classes.append(bits)
         seen: dict[str, list[Any]] = {}
         i, n = 0, len(tokens)
         while i < n:
             j = i
-            while (
-                j < n
-                and tokens[j][2][0].isalnum()
-                and _word_class(tokens[j][2], lex) & (NOUN | ADJ | PART)
-            ):
+            while j < n and classes[j] & (NOUN | ADJ | PART):
                 j += 1
             if j == i:
                 i += 1
                 continue
             first, last = i, j - 1
             while first <= last and (
-                tokens[first][2].lower() in BAD_FIRST
-                or not _word_class(tokens[first][2], lex) & (NOUN | ADJ)
-                or (first == i and i > 0 and tokens[i - 1][2].lower() in SUBJECTS)
+                words[first].lower() in BAD_FIRST
+                or not classes[first] & (NOUN | ADJ)
+                or (first == i and i > 0 and words[i - 1].lower() in SUBJECTS)
             ):
                 first += 1
-            while last >= first and not _word_class(tokens[last][2], lex) & NOUN:
+            while last >= first and not classes[last] & NOUN:
                 last -= 1
             if first <= last:
                 first = max(first, last - max_words + 1)

@@ -112,6 +112,7 @@ def candidates(texts: list[str], config: Config) -> list[list[Candidate]]:
 
 def score_texts(texts: list[str], config: Config, phrases: PhraseCache) -> list[Row]:
     """KeyBERT's cosine for every candidate of every text, and each text's embedding."""
+    from sklearn import config_context
     from sklearn.feature_extraction.text import CountVectorizer
 
     from kg.extract.embedders import import_keybert
@@ -125,12 +126,15 @@ def score_texts(texts: list[str], config: Config, phrases: PhraseCache) -> list[
     if any(by_text.values()):
         kb = KeyBERT(model=KeyBERTBackend(phrases))
         vectorizer = CountVectorizer(analyzer=lambda doc: by_text[doc], lowercase=False)
-        scored = kb.extract_keywords(
-            texts,
-            vectorizer=vectorizer,
-            top_n=max(len(c) for c in cands),
-            doc_embeddings=doc_vectors,
-        )
+        # KeyBERT calls scikit-learn's cosine_similarity once per text; its argument checks
+        # (types, finiteness) cost more than the product itself for a short abstract.
+        with config_context(assume_finite=True, skip_parameter_validation=True):
+            scored = kb.extract_keywords(
+                texts,
+                vectorizer=vectorizer,
+                top_n=max(len(c) for c in cands),
+                doc_embeddings=doc_vectors,
+            )
         if texts and scored and isinstance(scored[0], tuple):  # KeyBERT's shape for one text
             scored = [scored]
         cosines = [dict(pairs) for pairs in scored]
