@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from kg.config import Config
-from kg.graph import CONCEPT, PAPER, concept_network
+from kg.graph import CONCEPT, PAPER, concept_network, induced_network
 from kg.parallel import forked
 
 LABEL_TERMS = 3
@@ -158,7 +158,7 @@ def _betweenness(
     if net.number_of_nodes() <= config.betweenness_exact_max:
         return nx.betweenness_centrality(net, **backend), "exact"
     if core is None:  # the concepts of two or more papers (``clustering_network``'s core)
-        core = net.subgraph([n for n in net if papers[n] >= 2]).copy()  # a view is slow to walk
+        core = induced_network(net, (n for n in net if papers[n] >= 2))
     n, m = core.number_of_nodes(), core.number_of_edges()
     k = min(n, config.betweenness_exact_max, max(MIN_PIVOTS, BETWEENNESS_BUDGET // max(m, 1)))
     scope = f"among the {n} concepts of two or more papers (the others: 0, exact)"
@@ -178,7 +178,7 @@ def clustering_network(net: nx.Graph, papers: dict[str, int], *, config: Config)
     papers, and such concepts are most of a big corpus's."""
     if net.number_of_nodes() <= config.cluster_core_above:
         return net
-    return net.subgraph([n for n in net if papers[n] >= 2]).copy()
+    return induced_network(net, (n for n in net if papers[n] >= 2))
 
 
 def _complete(net: nx.Graph, communities: list[set[str]]) -> list[set[str]]:

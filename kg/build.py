@@ -15,7 +15,7 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -31,7 +31,7 @@ from kg.extract import PhraseCache, extract_keyphrases, load_embedder
 from kg.extract.embedders import Embedder
 from kg.extract.score import LabelVectors
 from kg.graph import build_graph, concept_node
-from kg.ingest import IngestResult, read_papers
+from kg.ingest import IngestResult, MapChunks, read_papers
 from kg.link import Linked, clear_caches, link_concepts
 from kg.model import Paper, PaperKeyphrases
 from kg.vocab import DEFAULT_BASE
@@ -157,13 +157,44 @@ def make_graph(
     """Run every stage in memory and return the ``Build`` (nothing is written).
 
     ``cache``: folder of the persistent extraction cache (see ``kg.extract.cache``).
-    ``dask``: a Dask scheduler address, or ``local:N``: its workers score the papers
-    (see ``kg.distributed``); the other stages run here.
+    ``dask``: a Dask scheduler address, or ``local:N``: its workers clean the records and
+    score the papers (see ``kg.distributed``); the other stages run here.
     """
-    if dask:
-        from kg.distributed import parse_address
+    with contextlib.ExitStack() as cluster:
+        map_chunks = None
+        if dask:
+            from kg.distributed import connect, ingest_on_dask, parse_address
 
-        parse_address(dask)  # a wrong address fails now, not after ingest
+            parse_address(dask)  # a wrong address fails now, before anything starts
+            cluster.enter_context(connect(dask))  # one cluster for ingest and extraction
+            map_chunks = ingest_on_dask(dask)
+        return _make_graph(
+            inputs,
+            config,
+            embedder,
+            progress,
+            base,
+            cache,
+            graph_backend,
+            dask,
+            map_chunks,
+            done_with_cluster=cluster.close,  # its workers' memory is not needed after scoring
+        )
+
+
+def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
+    inputs: Sequence[Path],
+    config: Config,
+    embedder: Embedder | None,
+    progress: bool,
+    base: str,
+    cache: str | os.PathLike[str] | None,
+    graph_backend: str | None,
+    dask: str | None,
+    map_chunks: MapChunks | None,
+    *,
+    done_with_cluster: Callable[[], None],
+) -> Build:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -173,7 +204,7 @@ def make_graph(
         timings[name] = now - clock
         clock = now
 
-    ingest = read_papers([Path(p) for p in inputs])
+    ingest = read_papers([Path(p) for p in inputs], map_chunks=map_chunks)
     if config.strict and ingest.rejected:
         first = "; ".join(f"{r.file} {r.locator}: {r.reason}" for r in ingest.rejected[:3])
         raise InputError(
@@ -183,6 +214,7 @@ def make_graph(
     keyphrases = extract_keyphrases(
         ingest.papers, config=config, embedder=embedder, progress=progress, cache=cache, dask=dask
     )
+    done_with_cluster()
     lap("extract")
     phrases = (
         embedder

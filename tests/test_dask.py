@@ -46,6 +46,7 @@ def test_dask_build_equals_single_process_build(tmp_path, embedder):
     run = _kg("build", str(papers), "--out", str(dask_out), "--no-cache", "--dask", "local:2")
     assert run.returncode == 0, run.stderr[-3000:]
     assert "kg: Dask dashboard: http://127.0.0.1:" in run.stderr
+    assert f"Dask: ingest: {SLICE} records in 1 task(s) on 2 workers" in run.stderr
     tasks = -(-SLICE // 64)
     assert (
         f"Dask: {tasks} tasks of up to 64 papers on 2 workers; "
@@ -69,23 +70,30 @@ def test_dask_build_equals_single_process_build(tmp_path, embedder):
 
 
 @pytest.mark.slow
-def test_a_running_scheduler_scores_the_papers_and_its_workers_keep_the_model(
-    tmp_path, embedder, capsys
+def test_a_running_scheduler_ingests_and_scores_the_papers_and_its_workers_keep_the_model(
+    tmp_path, embedder, capsys, monkeypatch
 ):
     """``dask=ADDRESS``: a cluster the build does not own (here one started by the test on
-    127.0.0.1) scores the papers, stays up after the build, and its worker loads the model
-    once for two builds."""
+    127.0.0.1) turns records into papers in chunks (rejections and duplicates as without
+    Dask), scores the papers, stays up after the build, and its worker loads the model once
+    for two builds."""
     import numpy as np
     from distributed import Client, LocalCluster
 
-    from kg.distributed import _model_loads
+    import kg.ingest
+    from kg.distributed import _model_loads, ingest_on_dask
     from kg.extract import extract_keyphrases
     from kg.ingest import read_papers
 
     path = tmp_path / "arxiv-80.jsonl"
     with ARXIV_5K.open(encoding="utf-8") as src:
-        path.write_text("".join(next(src) for _ in range(80)), encoding="utf-8")
-    papers = read_papers([path]).papers
+        lines = [next(src) for _ in range(80)]
+    lines[10:10] = ['{"id": "no-text", "title": "  "}\n', "not json\n"]  # two rejections
+    lines.append(lines[20])  # and a duplicate
+    path.write_text("".join(lines), encoding="utf-8")
+    here = read_papers([path])
+    assert len(here.papers) == 80 and len(here.rejected) == 2 and len(here.merged) == 1
+    papers = here.papers
     expected = extract_keyphrases(papers, embedder=embedder, progress=False)
     with (
         LocalCluster(
@@ -96,6 +104,15 @@ def test_a_running_scheduler_scores_the_papers_and_its_workers_keep_the_model(
         ) as cluster,
         Client(cluster) as client,
     ):
+        monkeypatch.setattr(kg.ingest, "CHUNK", 7)  # 12 chunks, put back in order
+        there = read_papers([path], map_chunks=ingest_on_dask(cluster.scheduler_address))
+        assert (there.papers, there.rejected, there.merged, there.files) == (
+            here.papers,
+            here.rejected,
+            here.merged,
+            here.files,
+        )
+        assert "Dask: ingest: 83 records in 12 task(s) on 1 workers" in capsys.readouterr().err
         for loads in (1, 0):
             capsys.readouterr()
             got = extract_keyphrases(papers, dask=cluster.scheduler_address, progress=False)

@@ -25,6 +25,10 @@ from kg.ingest.textio import check_readable, head
 from kg.model import Merged, Paper, Rejected
 
 Reader = Callable[[Path], Iterator[RawRecord | Rejected]]
+MapChunks = Callable[[Iterable[list[RawRecord | Rejected]]], Iterator[list[Paper | Rejected]]]
+"""Runs ``papers_of`` over chunks of records elsewhere (``kg.distributed``), chunks in order."""
+CHUNK = 2_000
+"""Records per chunk handed to a ``MapChunks``."""
 
 READERS: dict[str, Reader] = {
     "daily": read_daily,
@@ -90,8 +94,11 @@ def _looks_like_jsonl(text: str) -> bool:
     return len(lines) > 1 and lines[0].lstrip().startswith("{") and lines[0].rstrip().endswith("}")
 
 
-def iter_records(path: Path, fmt: str | None = None) -> Iterator[Paper | Rejected]:
-    """Papers and rejections of one file, in file order."""
+def iter_records(
+    path: Path, fmt: str | None = None, *, map_chunks: MapChunks | None = None
+) -> Iterator[Paper | Rejected]:
+    """Papers and rejections of one file, in file order. The file is read here; with
+    ``map_chunks`` its records become papers where that function sends them."""
     check_readable(path)
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
@@ -102,17 +109,42 @@ def iter_records(path: Path, fmt: str | None = None) -> Iterator[Paper | Rejecte
         raise InputError(
             f"{path}: unknown format {fmt!r}; known formats: {', '.join(sorted(READERS))}"
         ) from None
-    for item in reader(path):
-        yield item if isinstance(item, Rejected) else to_paper(item)
+    if map_chunks is None:
+        yield from papers_of(reader(path))
+    else:
+        for done in map_chunks(_chunks(reader(path))):
+            yield from done
 
 
-def read_records(paths: Iterable[Path], fmt: str | None = None) -> IngestResult:
-    """Every record of every file, duplicates kept (``kg keyphrases`` wants one line each)."""
+def papers_of(records: Iterable[RawRecord | Rejected]) -> list[Paper | Rejected]:
+    """Each record as a ``Paper`` (its text cleaned) or the reason it is rejected: the costly
+    part of ingest, the same wherever it runs."""
+    return [r if isinstance(r, Rejected) else to_paper(r) for r in records]
+
+
+def _chunks(items: Iterable[RawRecord | Rejected]) -> Iterator[list[RawRecord | Rejected]]:
+    chunk: list[RawRecord | Rejected] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def read_records(
+    paths: Iterable[Path], fmt: str | None = None, *, map_chunks: MapChunks | None = None
+) -> IngestResult:
+    """Every record of every file, duplicates kept (``kg keyphrases`` wants one line each).
+
+    ``map_chunks``: where the records become papers (default: here, one by one as read).
+    """
     result = IngestResult()
     for path in paths:
         path = Path(path)
         before = len(result.papers), len(result.rejected)
-        for item in iter_records(path, fmt):
+        for item in iter_records(path, fmt, map_chunks=map_chunks):
             if isinstance(item, Rejected):
                 result.rejected.append(item)
             else:
@@ -129,8 +161,10 @@ def read_records(paths: Iterable[Path], fmt: str | None = None) -> IngestResult:
     return result
 
 
-def read_papers(paths: Sequence[Path], fmt: str | None = None) -> IngestResult:
+def read_papers(
+    paths: Sequence[Path], fmt: str | None = None, *, map_chunks: MapChunks | None = None
+) -> IngestResult:
     """Read, then fold duplicates (same arXiv id, or same normalised title) into one paper."""
-    result = read_records(paths, fmt)
+    result = read_records(paths, fmt, map_chunks=map_chunks)
     result.papers, result.merged = deduplicate(result.papers)
     return result
