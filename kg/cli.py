@@ -255,7 +255,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--dask",
         metavar="ADDRESS",
-        help="score papers on a Dask cluster: a scheduler address (tcp://HOST:8786) or local:N "
+        help="clean records and score papers on a Dask cluster: a scheduler address "
+        "(tcp://HOST:8786) or local:N "
         "(N worker processes on this machine)",
     )
     b.add_argument("--strict", action="store_true", help="fail if any record is rejected")
