@@ -102,3 +102,19 @@ def test_void_statistics_describe_the_export(demo_build):
         assert int(data.value(part, VOID.entities)) == len(set(data.subjects(RDF.type, cls)))
     concepts = URIRef("http://www.w3.org/2004/02/skos/core#Concept")
     assert len(set(data.subjects(RDF.type, concepts))) == built.manifest()["counts"]["concepts"]
+
+
+def test_the_rdf_written_in_many_parts_is_the_rdf_written_in_few(demo_build, tmp_path, monkeypatch):
+    """Big builds write the RDF in parts (a fixed number of concepts or papers each; Turtle made
+    from each part in its own process, then joined): cut into many parts, the demo's exports
+    are the same bytes."""
+    import kg.export.rdf as rdf
+
+    built, out = demo_build
+    monkeypatch.setattr(rdf, "CONCEPTS_PER_PART", 40)
+    monkeypatch.setattr(rdf, "PAPERS_PER_PART", 4)
+    assert len(rdf._parts(built, built.base)) > 10
+    rdf.write_turtle(built, tmp_path)
+    for name in ("graph.nt", "graph.ttl"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.nt", "graph.ttl"]  # no parts
