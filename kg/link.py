@@ -974,41 +974,57 @@ def _spelled_out(
         # singular (``concept_key`` of its text), unless a gap between its tokens folds to a
         # word of its own ("A™ B"), when the text itself is keyed.
         folds = [folded_words(t) for _, _, t in tokens]
-        clean_gap = [True] + [
-            not folded_words(window[tokens[k - 1][1] : tokens[k][0]]) for k in range(1, len(tokens))
-        ]
+        gaps = (window[tokens[k - 1][1] : tokens[k][0]] for k in range(1, len(tokens)))
+        clean_gap = [True] + [not g or g.isspace() or not folded_words(g) for g in gaps]
+        # per token, once: what the n-grams through it read
+        inner_capital = [any(ch.isupper() for ch in t[1:]) for _, _, t in tokens]
+        defined = [sum(w in acronyms for w in words) for words in folds]
+        spelled_token = [" ".join(acronyms.get(w, w) for w in words) for words in folds]
         found: list[tuple[int, int, int, int, str]] = []  # (-n, i, start, end, key)
         for i in range(len(tokens)):
             head = ""
             words: list[str] = []
+            in_acronyms = 0  # how many of ``words`` are acronyms defined for this paper
             clean = True
             for n in range(1, min(longest, len(tokens) - i) + 1):
                 j = i + n - 1
                 start, end = tokens[i][0], tokens[j][1]
                 words += folds[j]
+                in_acronyms += defined[j]
                 clean = clean and (n == 1 or clean_gap[j])
                 # a single common word is never linked by spelling alone (see below)
-                if n > 1 or any(ch.isupper() for ch in tokens[i][2][1:]):
-                    if not clean:
-                        plain = concept_key(paper.text[start:end])
-                    elif words:
-                        plain = " ".join((*words[:-1], singular(words[-1])))
+                if n > 1 or inner_capital[i]:
+                    if clean and words:  # ``_expand`` of the key, with the counts made above
+                        last = singular(words[-1])
+                        plain = " ".join((*words[:-1], last))
+                        if plain in acronyms:
+                            key = acronyms[plain]
+                        elif len(words) > 1 and (
+                            in_acronyms - (words[-1] in acronyms) or last in acronyms
+                        ):
+                            key = concept_key(" ".join(acronyms.get(w, w) for w in plain.split()))
+                        else:
+                            key = plain
                     else:
-                        plain = ""
-                    key = _expand(plain, acronyms)
+                        key = _expand(
+                            concept_key(paper.text[start:end]) if not clean else "", acronyms
+                        )
                     if key in papers_of:
                         found.append((-n, i, start, end, key))
-                expanded = (acronyms.get(w, w) for w in folds[j])
-                head = " ".join((head, *expanded)) if head else " ".join(expanded)
+                more = spelled_token[j]
+                head = (f"{head} {more}" if more else head) if head else more
                 if head not in prefixes:
                     break
         seen: set[str] = set()
-        covered: list[tuple[int, int]] = []  # spans of concepts found, longest first
-        for neg_n, _i, start, end, key in sorted(found):  # longest first, as they read
+        # the last token of a concept found so far that covers each token (longest first)
+        covered_to = [-1] * len(tokens)
+        for neg_n, i, start, end, key in sorted(found):  # longest first, as they read
+            j = i - neg_n - 1
             surface = paper.text[start:end]
             # "zeroth-order optimization" does not make a paper about "optimization"
-            inside = any(a <= start and end <= b for a, b in covered)
-            covered.append((start, end))
+            inside = covered_to[i] >= j
+            for t in range(i, j + 1):
+                covered_to[t] = max(covered_to[t], j)
             if inside or key in seen or (paper.key, key) in linked:
                 continue
             # a single common word is too vague to link by spelling alone
