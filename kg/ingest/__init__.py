@@ -110,7 +110,7 @@ def iter_records(
             f"{path}: unknown format {fmt!r}; known formats: {', '.join(sorted(READERS))}"
         ) from None
     if map_chunks is None:
-        yield from papers_of(reader(path))
+        yield from map(_paper_of, reader(path))  # one by one, as read
     else:
         for done in map_chunks(_chunks(reader(path))):
             yield from done
@@ -119,7 +119,11 @@ def iter_records(
 def papers_of(records: Iterable[RawRecord | Rejected]) -> list[Paper | Rejected]:
     """Each record as a ``Paper`` (its text cleaned) or the reason it is rejected: the costly
     part of ingest, the same wherever it runs."""
-    return [r if isinstance(r, Rejected) else to_paper(r) for r in records]
+    return [_paper_of(r) for r in records]
+
+
+def _paper_of(record: RawRecord | Rejected) -> Paper | Rejected:
+    return record if isinstance(record, Rejected) else to_paper(record)
 
 
 def _chunks(items: Iterable[RawRecord | Rejected]) -> Iterator[list[RawRecord | Rejected]]:
