@@ -543,7 +543,7 @@ def write_turtle(build: Build, out: Path) -> list[Path]:
                     _finish(running.pop(0))
         while running:
             _finish(running.pop(0))
-        _join(turtles, ttl, skip_prefixes=True)
+        _join(turtles, ttl)
     finally:
         for proc, _ in running:
             proc.kill()
@@ -580,15 +580,15 @@ def _finish(job: tuple[subprocess.Popen[bytes], Path]) -> None:
         )
 
 
-def _join(parts: list[Path], target: Path, *, skip_prefixes: bool) -> None:
-    """Concatenate files; with ``skip_prefixes`` the ``@prefix`` lines that open every part
-    but the first are left out (Turtle declares them once). The bytes are copied by the kernel
-    where it can (``os.copy_file_range``: gigabytes at 45k papers)."""
+def _join(parts: list[Path], target: Path) -> None:
+    """Concatenate Turtle files, leaving out the ``@prefix`` lines that open every part but the
+    first (Turtle declares them once). The bytes are copied by the kernel where it can
+    (``os.copy_file_range``)."""
     with open(target, "wb") as sink:
         for i, path in enumerate(parts):
             with open(path, "rb") as source:
                 start = 0
-                if skip_prefixes and i:
+                if i:
                     line = source.readline()
                     while line.startswith(b"@prefix "):
                         start += len(line)
