@@ -11,13 +11,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("KG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+"""The real corpora the tests read: ``../shared/data`` beside the checkout, or $KG_SHARED_DATA."""
 DEMO = Path("examples/daily-papers-order.txt")  # relative: build.json records it as given
 ARXIV_5K = SHARED / "arxiv-cs-lg-5k.jsonl"
 INSPEC_TEST = SHARED / "keyphrase" / "inspec_test.jsonl"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not (SHARED / ARXIV_5K.name).is_file():
+        pytest.exit(
+            f"the tests read real corpora from {SHARED}, which does not hold {ARXIV_5K.name}: "
+            "clone kg beside the shared/ folder, or set KG_SHARED_DATA to its data/ folder",
+            returncode=4,
+        )
 
 
 @pytest.fixture(autouse=True, scope="session")
