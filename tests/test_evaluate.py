@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from kg.evaluate import f1_at_k, score
-from tests.conftest import INSPEC_TEST, ROOT, read_jsonl
+from tests.conftest import INSPEC_TEST, SHARED, read_jsonl
 
-REFERENCE = ROOT.parent / "shared" / "tools" / "kpe_eval.py"
+REFERENCE = SHARED.parent / "tools" / "kpe_eval.py"  # shared/tools, beside shared/data
 
 
 def test_f1_protocol_details():
