@@ -19,6 +19,8 @@ def _config_from(args: argparse.Namespace) -> Config:
         "top_n",
         "model",
         "device",
+        "candidates",
+        "prescreen",
         "seed",
         "resolution",
         "min_concept_papers",
@@ -46,6 +48,18 @@ def _add_extract_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--fast", action="store_true", help="static embeddings: much faster")
+    p.add_argument(
+        "--candidates",
+        choices=["lexicon", "tagger"],
+        help="candidate phrases from a word-class lexicon (default) or spaCy's tagger (slower)",
+    )
+    p.add_argument(
+        "--prescreen",
+        type=int,
+        metavar="N",
+        help="default mode: score only each paper's N most promising candidates (default 20; "
+        "0: all)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument(
         "--cache",

@@ -89,7 +89,7 @@ class _Packed:
         self.phrases = "\n".join(c[0] for c in cands)
         self.surfaces = tuple("" if c[1] == c[0] else c[1] for c in cands)
         self.numbers = np.array([c[2:6] for c in cands], dtype=np.int64).reshape(-1, 4)
-        self.scores = np.array([c[6] for c in cands], dtype=np.float64)
+        self.scores = np.array([np.nan if c[6] is None else c[6] for c in cands], dtype=np.float64)
 
     def phrase_set(self) -> set[str]:
         return set(self.phrases.split("\n")) if self.phrases else set()
@@ -108,10 +108,14 @@ class _Packed:
 def _select(
     row: _Packed, config: Config, df: Counter[str], n_docs: int, phrases: PhraseCache | None
 ) -> tuple[Keyphrase, ...]:
-    """The top n of one paper: ranking signals over KeyBERT's cosine, then optional MMR."""
+    """The top n of one paper: ranking signals over KeyBERT's cosine, then optional MMR.
+    Candidates the prescreen left out (no cosine) are not ranked."""
+    import numpy as np
+
+    scored = ~np.isnan(row.scores)
     ranked = rank(
-        row.candidates(),
-        row.scores.tolist(),
+        [c for c, ok in zip(row.candidates(), scored, strict=True) if ok],
+        row.scores[scored].tolist(),
         position_weight=config.position_weight,
         corpus_weight=config.corpus_weight,
         df=df,
@@ -132,10 +136,15 @@ def _select(
 
 
 def _score_here(
-    texts: list[str], config: Config, phrases: PhraseCache, *, done: Callable[[int], None]
+    texts: list[str],
+    config: Config,
+    phrases: PhraseCache,
+    *,
+    cache: str | None,
+    done: Callable[[int], None],
 ) -> Iterator[list[Row]]:
     for i in range(0, len(texts), CHUNK):
-        rows = score_texts(texts[i : i + CHUNK], config, phrases)
+        rows = score_texts(texts[i : i + CHUNK], config, phrases, cache=cache)
         done(len(rows))
         yield rows
 
@@ -204,7 +213,9 @@ def extract_keyphrases(
             )
         else:
             phrases = phrases or PhraseCache(load_embedder(config, cache=cache))
-            batches = _score_here(pending, config, phrases, done=bar.update)
+            batches = _score_here(
+                pending, config, phrases, cache=str(cache) if cache else None, done=bar.update
+            )
         offset = 0
         with contextlib.closing(batches):
             for rows in batches:

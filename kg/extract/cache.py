@@ -39,7 +39,7 @@ import numpy as np
 CACHE_VERSION = "2"
 """Bump when extraction changes its results for the same model and options."""
 
-EXTRACT_FIELDS = ("model", "fast", "max_words")
+EXTRACT_FIELDS = ("model", "fast", "max_words", "candidates", "prescreen")
 """The Config fields that change a paper's scored candidates (ranking options do not: the
 corpus-level ranking is redone every build)."""
 

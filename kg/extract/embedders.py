@@ -6,8 +6,9 @@ sentence-transformers name or path works for users who are online.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -119,14 +120,21 @@ def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _export_onnx(source: str, folder: Path) -> None:
-    """Export a BERT-like sentence-transformers folder to ONNX and quantise it to int8."""
+    """Export a BERT-like sentence-transformers folder to ONNX, fuse its attention, layer norms
+    and GELUs (onnxruntime's transformer optimizer) and quantise it to int8."""
     import shutil
 
+    import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoModel
 
-    bert = AutoModel.from_pretrained(source)
+    # The eager attention exports as plain matrix products, which the optimizer fuses into one
+    # Attention node per layer (quantised as one QAttention): 6-7 % faster than unfused int8.
+    with _transformers_quiet():
+        bert = AutoModel.from_pretrained(source, attn_implementation="eager")
     bert.eval()
 
     class Wrapped(torch.nn.Module):
@@ -156,15 +164,30 @@ def _export_onnx(source: str, folder: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
-    # Per-channel weights, MatMul only: vectors within 0.995 cosine of the fp32 model.
-    quantize_dynamic(
+    fused = folder / "model.fused.onnx"
+    fusions = FusionOptions("bert")
+    # onnxruntime's CPU SkipLayerNormalization is 10x slower than LayerNormalization and an Add
+    # (6.5 of 28.5 ms for a 236-token abstract): residual adds stay unfused (see OnnxEmbedder).
+    fusions.enable_skip_layer_norm = False
+    optimize_model(
         str(fp32),
+        model_type="bert",
+        num_heads=bert.config.num_attention_heads,
+        hidden_size=bert.config.hidden_size,
+        opt_level=1,
+        optimization_options=fusions,
+    ).save_model_to_file(str(fused))
+    # Per-channel weights: document vectors within 0.993 cosine of the fp32 model's.
+    quantize_dynamic(
+        str(fused),
         str(folder / "model.int8.onnx"),
         weight_type=QuantType.QInt8,
         per_channel=True,
-        op_types_to_quantize=["MatMul"],
+        op_types_to_quantize=["MatMul", "Attention"],
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
     fp32.unlink()
+    fused.unlink()
     shutil.copy(Path(source) / "tokenizer.json", folder / "tokenizer.json")
 
 
@@ -205,7 +228,10 @@ class OnnxEmbedder:
         self._executor = None
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(
-            str(folder / "model.int8.onnx"), options, providers=["CPUExecutionProvider"]
+            str(folder / "model.int8.onnx"),
+            options,
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=["SkipLayerNormFusion"],  # see _export_onnx
         )
         self.dim = 0
 
@@ -216,7 +242,7 @@ class OnnxEmbedder:
 
         source = model_path(model)
         return derived_model(
-            "onnx-int8-mm-pc",
+            "onnx-int8-fused-ln",
             source,
             lambda tmp: _export_onnx(source, tmp),
             root=Path(cache) if cache else None,
@@ -265,7 +291,22 @@ def _max_seq_length(source: str) -> int:
 def _distill(source: str, folder: Path, pca_dims: int) -> None:
     from model2vec.distill import distill
 
-    distill(model_name=source, pca_dims=pca_dims).save_pretrained(str(folder))
+    with _transformers_quiet():
+        distill(model_name=source, pca_dims=pca_dims).save_pretrained(str(folder))
+
+
+@contextlib.contextmanager
+def _transformers_quiet() -> Iterator[None]:
+    """Keep transformers' load report (the sentence-transformers folder has no pooler, which
+    a bare BERT load lists as a harmless mismatch) off the user's terminal."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
 
 
 class StaticEmbedder:

@@ -20,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from kg.extract.candidates import BAD_FIRST, Candidate
+from kg.extract.candidates import BAD_FIRST, GENERIC, Candidate
 
 NOUN, ADJ, PART, STOP = 1, 2, 4, 8
 
@@ -85,8 +85,8 @@ def lexicon() -> dict[str, int]:
 
 def _derive_lexicon() -> dict[str, int]:
     classes: dict[str, int] = {}
-    table = resources.files("lemminflect") / "resources" / "lemma_lu.csv.gz"
-    with table.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
+    source = resources.files("lemminflect") / "resources" / "lemma_lu.csv.gz"
+    with source.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
         for word, upos, _ in csv.reader(text):
             word = word.lower()
             bits = classes.get(word, 0)
@@ -121,13 +121,107 @@ def _word_class(word: str, lex: dict[str, int]) -> int:
     return NOUN  # unknown: acronyms, names, coinages
 
 
+GERUND_AFTER = frozenset(
+    ["the", "a", "an", "of", "for", "in", "on", "and", "or", "with", "by", "to", "from"]
+)
+"""After these an -ing word alone is a noun: "of reasoning", "the positioning"."""
+VERB_AFTER = frozenset(["for", "by", "while", "when", "after", "before", "without"])
+"""After these (and -ly adverbs) an -ing word that opens a longer chunk is a verb: "for finding
+complex zeros", "interactively proving temporal properties" (but "for scheduling of jobs")."""
+NUMBERS = frozenset(
+    [
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "hundreds",
+        "thousands",
+    ]
+)
+
+
+def _verb_like(word: str) -> bool:
+    """After "we" or "to", a noun-or-verb word is a verb, unless it is a plural noun."""
+    lower = word.lower()
+    return not (lower.endswith("s") and not lower.endswith(("ss", "us", "is")))
+
+
+def _opens(words: list[str], classes: list[int], k: int, start: int, end: int) -> bool:
+    """Whether word ``k`` of the chunk ``start:end`` can open a keyphrase."""
+    word = words[k]
+    gerund = bool(classes[k] & PART) and word.lower().endswith("ing")
+    if word.lower() in BAD_FIRST or not (classes[k] & (NOUN | ADJ) or gerund and end == k + 1):
+        return False  # a participle opens only alone, as a gerund ("for scheduling of jobs")
+    if word.isdigit() or word.lower() in NUMBERS:  # "162 patients", "seven patients"
+        return False
+    if k == start and k > 0:
+        before = words[k - 1].lower()
+        if before in SUBJECTS and _verb_like(word):
+            return False
+        if gerund and end > k + 1:
+            return not (before in VERB_AFTER or before.endswith("ly"))
+    return True
+
+
+def _closes(words: list[str], classes: list[int], first: int, last: int, start: int) -> bool:
+    """Whether word ``last`` can end a keyphrase that opens at ``first``: a noun, or an -ing
+    word after a modifier ("data mining", "case-based reasoning") or, alone, after a determiner
+    or preposition ("for scheduling")."""
+    if classes[last] & NOUN:
+        return True
+    if not words[last].lower().endswith("ing"):
+        return False
+    return last > first or (
+        first == start and start > 0 and words[start - 1].lower() in GERUND_AFTER
+    )
+
+
+def _chunk_end(classes: list[int], i: int, n: int) -> int:
+    """The end of the chunk from ``i``: nouns, adjectives and participles, split before a
+    participle that follows a noun and is followed by more of the chunk ("fluid | undergoing
+    large deformation", "model | trained ..."); at the chunk's end it is a gerund ("data
+    mining")."""
+    j = i
+    while j < n and classes[j] & (NOUN | ADJ | PART):
+        if (
+            j > i
+            and classes[j] == PART
+            and classes[j - 1] & NOUN
+            and j + 1 < n
+            and classes[j + 1] & (NOUN | ADJ | PART)
+        ):
+            break
+        j += 1
+    return j
+
+
+def _tokens(text: str) -> list[tuple[int, int, str]]:
+    """Words and punctuation as (start, end, text); a possessive "'s" is a token of its own,
+    which ends a chunk ("molecular biology's advent")."""
+    tokens = []
+    for m in _WORD.finditer(text):
+        word, start, end = m.group(), m.start(), m.end()
+        if len(word) > 3 and word[-2] in "'’" and word[-1] in "sS":
+            tokens.append((start, end - 2, word[:-2]))
+            tokens.append((end - 2, end, word[-2:]))
+        else:
+            tokens.append((start, end, word))
+    return tokens
+
+
 def fast_candidates(texts: Sequence[str], *, max_words: int = 4) -> list[list[Candidate]]:
     """One list of candidates per text, in order of first occurrence (no tagger)."""
     lex = lexicon()
     known: dict[str, int] = {}  # word -> its class, 0 for punctuation: looked up once per word
     out: list[list[Candidate]] = []
     for text in texts:
-        tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        tokens = _tokens(text)
         words = [t[2] for t in tokens]
         classes = []
         for word in words:
@@ -138,27 +232,25 @@ def fast_candidates(texts: Sequence[str], *, max_words: int = 4) -> list[list[Ca
         seen: dict[str, list[Any]] = {}
         i, n = 0, len(tokens)
         while i < n:
-            j = i
-            while j < n and classes[j] & (NOUN | ADJ | PART):
-                j += 1
+            j = _chunk_end(classes, i, n)
             if j == i:
                 i += 1
                 continue
             first, last = i, j - 1
-            while first <= last and (
-                words[first].lower() in BAD_FIRST
-                or not classes[first] & (NOUN | ADJ)
-                or (first == i and i > 0 and words[i - 1].lower() in SUBJECTS)
-            ):
+            while first <= last and not _opens(words, classes, first, i, j):
                 first += 1
-            while last >= first and not classes[last] & NOUN:
+            while last >= first and not _closes(words, classes, first, last, i):
                 last -= 1
             if first <= last:
                 first = max(first, last - max_words + 1)
                 start, end = tokens[first][0], tokens[last][1]
                 surface = text[start:end]
                 key = " ".join(surface.lower().split())
-                if len(key) >= 2 and any(ch.isalpha() for ch in key):
+                if (
+                    len(key) >= 2
+                    and any(ch.isalpha() for ch in key)
+                    and not all(w in GENERIC for w in key.split())
+                ):
                     if key in seen:
                         seen[key][4] += 1
                     else:

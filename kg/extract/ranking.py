@@ -74,7 +74,7 @@ def rank(
         pos = np.array([c.position for c in candidates], dtype=np.float64)
         score += position_weight * np.exp(-pos / POSITION_SCALE)
     if single_word_penalty:
-        score -= single_word_penalty * np.array([_common_word(c) for c in candidates])
+        score -= single_word_penalty * np.array([common_word(c) for c in candidates])
     if corpus_weight and df is not None and n_docs >= MIN_CORPUS:
         log_n = math.log(n_docs)
         idf = np.array([math.log(n_docs / max(df.get(c.phrase, 1), 1)) for c in candidates])
@@ -83,7 +83,7 @@ def rank(
     return [(candidates[i], float(cos[i])) for i in order]
 
 
-def _common_word(c: Candidate) -> bool:
+def common_word(c: Candidate) -> bool:
     return " " not in c.phrase and not any(ch.isupper() for ch in c.surface[1:])
 
 

@@ -1,0 +1,118 @@
+"""Extraction's parts on real text: lexicon candidates, the prescreen, the int8 model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from kg.config import Config
+from kg.extract import extract_keyphrases
+from kg.extract.fastcandidates import fast_candidates
+from kg.extract.score import candidates, score_texts
+from kg.ingest import read_records
+from tests.conftest import ARXIV_5K
+
+
+@pytest.mark.parametrize(
+    ("sentence", "found", "not_found"),
+    [
+        # an -ing word ends a phrase after a modifier, or alone after a preposition
+        (
+            "Advances in data mining and case-based reasoning.",
+            ["data mining", "case-based reasoning"],
+            [],
+        ),
+        ("A language for scheduling of jobs.", ["scheduling", "jobs"], []),
+        # ... but one that opens a chunk after "for" or an adverb is a verb
+        ("A method for finding complex zeros.", ["complex zeros"], ["finding complex zeros"]),
+        ("Tools for interactively proving temporal properties.", ["temporal properties"], []),
+        # a participle between nouns is the verb of a clause
+        (
+            "A fluid undergoing large elastic deformation.",
+            ["fluid", "large elastic deformation"],
+            [],
+        ),
+        # numbers do not open a phrase; a possessive ends one
+        ("We enrolled 162 patients and seven nurses.", ["patients", "nurses"], ["162 patients"]),
+        ("Molecular biology's advent changed software.", ["molecular biology"], []),
+        # after "to" a plural noun stays a noun ("to address" is a verb)
+        (
+            "Guides to instructors are needed to address gaps.",
+            ["instructors", "gaps"],
+            ["address gaps"],
+        ),
+        # phrases of generic words only are not candidates
+        ("Our results show the performance of the method.", [], ["results", "performance"]),
+    ],
+)
+def test_lexicon_candidates_read_like_a_tagger(sentence, found, not_found):
+    phrases = [c.phrase for c in fast_candidates([sentence])[0]]
+    for phrase in found:
+        assert phrase in phrases, (sentence, phrases)
+    for phrase in not_found:
+        assert phrase not in phrases, (sentence, phrases)
+
+
+def test_candidate_spans_are_the_text_they_name():
+    texts = [p.text for p in read_records([ARXIV_5K]).papers[:50]]
+    for text, found in zip(texts, fast_candidates(texts), strict=True):
+        assert found
+        for c in found:
+            assert " ".join(text[c.start : c.end].lower().split()) == c.phrase
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    with ARXIV_5K.open(encoding="utf-8") as f:
+        records = [json.loads(next(f)) for _ in range(12)]
+    return [f"{r['title']}. {r['summary']}" for r in records]
+
+
+def test_prescreen_scores_each_papers_best_candidates_only(texts, embedder):
+    keep = 8
+    full = score_texts(texts, Config(prescreen=0), embedder)
+    screened = score_texts(texts, Config(prescreen=keep), embedder)
+    cands = candidates(texts, Config())
+    assert sum(len(c) > keep for c in cands) >= 10  # the slice tests the cut
+    for (all_rows, vector), (rows, vector2), found in zip(full, screened, cands, strict=True):
+        assert [r[0] for r in rows] == [c.phrase for c in found]  # every candidate kept, in order
+        assert np.array_equal(vector, vector2)
+        cosines = {r[0]: r[6] for r in rows}
+        scored = [p for p, cos in cosines.items() if cos is not None]
+        assert len(scored) == min(keep, len(found))
+        assert all(cos is not None for _, *_, cos in all_rows)
+        # a phrase's cosine does not depend on which other phrases were scored with it
+        for phrase, *_, cos in all_rows:
+            if cosines[phrase] is not None:
+                assert cosines[phrase] == cos
+
+
+def test_prescreened_keyphrases_are_scored_candidates(texts, embedder):
+    from kg.model import Paper, Source
+
+    papers = [
+        Paper(key=f"p{i}", record_id=str(i), title=t[:80], abstract=t, source=Source("t", str(i)))
+        for i, t in enumerate(texts)
+    ]
+    config = Config(prescreen=5, top_n=10)
+    result = extract_keyphrases(papers, config=config, embedder=embedder, progress=False)
+    for pk in result:
+        assert 1 <= len(pk.keyphrases) <= 5
+        assert all(k.score is not None and not np.isnan(k.score) for k in pk.keyphrases)
+
+
+def test_int8_model_is_fused_and_close_to_the_packaged_model():
+    import onnx
+
+    from kg.extract.embedders import OnnxEmbedder, SentenceTransformerEmbedder
+
+    folder = OnnxEmbedder.folder(Config().model)
+    ops = [node.op_type for node in onnx.load(str(folder / "model.int8.onnx")).graph.node]
+    assert ops.count("QAttention") == 6  # one fused, quantised attention per layer
+    assert "SkipLayerNormalization" not in ops
+    texts = ["zeroth-order optimization", "GFlowNets sample molecules in proportion to reward."]
+    fast = OnnxEmbedder(Config().model, workers=1).embed(texts)
+    exact = SentenceTransformerEmbedder(Config().model, device="cpu").embed(texts)
+    assert np.all((fast * exact).sum(axis=1) > 0.98)
