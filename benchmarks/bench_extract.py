@@ -12,7 +12,8 @@ imports, model load), and ``ratio_throughput``, the papers per second each proce
 started: every command also runs on the first abstract alone, and its throughput is
 (N - 1) / (wall time on N - wall time on 1). The start-up cost is reported as ``startup_s``.
 
-usage: python benchmarks/bench_extract.py [--n 500] [--modes default,fast,accurate] [--skip-baseline]
+usage: python benchmarks/bench_extract.py [--n 500] [--modes default,fast,accurate]
+       [--skip-baseline]
 Derived models (ONNX, model2vec) are made once beforehand (a warm-up run) so that the timed
 runs measure extraction, not the one-off export/distillation.
 """
