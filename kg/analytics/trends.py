@@ -18,6 +18,7 @@ Papers without a date (or with only a year when months are asked for) are left o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ import pandas as pd
 from kg.errors import ConfigError
 
 FREQS = {"month": 7, "year": 4}
+CHUNK_ROWS = 32_768
+"""Concepts whose growth and bursts are computed together (the convergence test of the
+regression is per block: a concept's figures do not depend on the other blocks)."""
 """Period names and how many characters of an ISO date name the period."""
 
 
@@ -112,19 +116,18 @@ def concept_trends(
     1  2025-04     LLM       2    1.0
     """
     p = concept_periods(papers, mentions, freq=freq)
-    rows = [
+    rows, cols = np.nonzero(p.counts)
+    counts = p.counts[rows, cols]
+    frame = pd.DataFrame(  # columns, not one dict per row: a big build has millions of rows
         {
-            "period": p.names[t],
-            "concept": p.labels[i],
-            "concept_key": p.keys[i],
-            "papers": int(p.counts[i, t]),
-            "period_papers": int(p.totals[t]),
-            "share": round(p.counts[i, t] / p.totals[t], 6),
-        }
-        for i, t in zip(*np.nonzero(p.counts), strict=True)
-    ]
-    frame = pd.DataFrame(
-        rows, columns=["period", "concept", "concept_key", "papers", "period_papers", "share"]
+            "period": np.array(p.names, dtype=object)[cols],
+            "concept": np.array(p.labels, dtype=object)[rows],
+            "concept_key": np.array(p.keys, dtype=object)[rows],
+            "papers": counts.astype(np.int64),
+            "period_papers": p.totals[cols].astype(np.int64),
+            "share": [round(v, 6) for v in (counts / p.totals[cols]).tolist()],
+        },
+        columns=["period", "concept", "concept_key", "papers", "period_papers", "share"],
     )
     return frame.sort_values(["concept_key", "period"], kind="stable").reset_index(drop=True)
 
@@ -235,32 +238,9 @@ def emerging_concepts(
     1     old  2025-01-05       3
     """
     p = concept_periods(papers, mentions, freq=freq)
-    growth, se = poisson_growth(p.counts, p.totals, smoothing=smoothing)
-    total = p.counts.sum(axis=1) if len(p.keys) else np.zeros(0)
-    growth = np.where(total >= min_papers, growth, np.nan)
-    bursts = kleinberg_bursts(p.counts, p.totals, scale=burst_scale, gamma=burst_gamma)
-    rows = []
-    for i, key in enumerate(p.keys):
-        start, end, weight = _strongest_burst(bursts[i], p.counts[i], p.totals, scale=burst_scale)
-        first = p.first_seen[i]
-        rows.append(
-            {
-                "concept": p.labels[i],
-                "concept_key": key,
-                "papers": int(total[i]),
-                "first_seen": first,
-                "first_period": first[: FREQS[freq]],
-                "growth": _round(growth[i]),
-                "growth_per_period": _round(np.expm1(growth[i])),
-                "growth_z": _round(growth[i] / se[i]),
-                "burst_start": p.names[start] if weight else "",
-                "burst_end": p.names[end] if weight else "",
-                "burst_weight": round(weight, 6),
-            }
-        )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
+    columns: dict[str, list[Any]] = {
+        name: []
+        for name in (
             "concept",
             "concept_key",
             "papers",
@@ -272,8 +252,36 @@ def emerging_concepts(
             "burst_start",
             "burst_end",
             "burst_weight",
-        ],
-    )
+        )
+    }
+    # in blocks of rows: the regression and the burst search hold several concept x period
+    # matrices at once, hundreds of MB for the 370,000 concepts of a big build
+    for lo in range(0, max(len(p.keys), 1), CHUNK_ROWS):
+        counts = p.counts[lo : lo + CHUNK_ROWS]
+        growth, se = poisson_growth(counts, p.totals, smoothing=smoothing)
+        total = counts.sum(axis=1)
+        growth = np.where(total >= min_papers, growth, np.nan)
+        bursts = kleinberg_bursts(counts, p.totals, scale=burst_scale, gamma=burst_gamma)
+        for j in range(len(counts)):
+            i = lo + j
+            start, end, weight = _strongest_burst(bursts[j], counts[j], p.totals, scale=burst_scale)
+            first = p.first_seen[i]
+            row = (
+                p.labels[i],
+                p.keys[i],
+                int(total[j]),
+                first,
+                first[: FREQS[freq]],
+                _round(growth[j]),
+                _round(np.expm1(growth[j])),
+                _round(growth[j] / se[j]),
+                p.names[start] if weight else "",
+                p.names[end] if weight else "",
+                round(weight, 6),
+            )
+            for column, value in zip(columns.values(), row, strict=True):
+                column.append(value)
+    frame = pd.DataFrame(columns, columns=list(columns))
     frame = frame.sort_values(
         ["growth", "papers", "concept_key"],
         ascending=[False, False, True],
