@@ -27,12 +27,13 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
 from kg.config import Config
 from kg.model import MAX_TEXT_CHARS, Concept, Keyphrase, Mention, Paper, PaperKeyphrases
+from kg.parallel import forked
 from kg.vocabulary import Vocabulary, link_vocabulary, load_cso, read_skos
 
 _DASHES = re.compile(r"[-‐‑‒–—_/]+")
@@ -45,6 +46,8 @@ _ACRONYM_DEF = re.compile(r"\(([^()]{1,24})\)")
 # authors' own summary).
 SPELLED_OUT_RATIO = 0.9
 TITLE_RATIO = 0.75
+FORK_PAPERS = 4_000
+"""From this many papers, two processes look for the concepts that papers spell out."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 _BRITISH = (
     (re.compile(r"is(ation|ations|e|es|ed|ing|er|ers)$"), r"iz\1"),
@@ -962,8 +965,54 @@ def _spelled_out(
     floor: dict[str, float] = {}
     for p, _k, s, *_ in mentions:
         floor[p] = min(floor.get(p, 1.0), s)
+    # Each paper is read on its own: the papers are shared between this process and a forked
+    # one (``kg.parallel``), in two halves, and the results joined in the papers' order.
+    find = partial(
+        _spelled_in,
+        papers,
+        papers_of=papers_of,
+        prefixes=prefixes,
+        linked=linked,
+        longest=longest,
+        global_acronyms=global_acronyms,
+        paper_acronyms=paper_acronyms,
+    )
+    n = len(papers)
+    half = (n + 1) // 2 if n >= FORK_PAPERS else n
+    with forked([partial(find, range(half, n))] if half < n else [], workers=1) as rest:
+        spelled = find(range(half))
+    for other in rest:
+        spelled += other.result()
+    from kg.extract.score import prefetch
+
+    prefetch(concept_vectors, (key for _, _, key, *_ in spelled))
+    extra = []
+    for index, paper_key, key, surface, start, end, ratio in spelled:
+        vector = concept_vectors.get(key)
+        if vector is None:
+            continue
+        score = float(doc_vectors[index] @ vector)
+        if score >= ratio * floor.get(paper_key, 1.0):
+            extra.append((paper_key, key, round(score, 4), surface, start, end))
+    return extra
+
+
+def _spelled_in(  # noqa: PLR0913 - the corpus-wide tables _spelled_out made
+    papers: Sequence[Paper],
+    indices: range,
+    *,
+    papers_of: Mapping[str, set[str]],
+    prefixes: set[str],
+    linked: set[tuple[str, str]],
+    longest: int,
+    global_acronyms: dict[str, str],
+    paper_acronyms: dict[str, dict[str, str]],
+) -> list[tuple[int, str, str, str, int, int, float]]:
+    """The concepts that the papers at ``indices`` spell out and did not rank, as (index,
+    paper key, concept key, surface, start, end, the share of the paper's last score needed)."""
     spelled = []
-    for index, paper in enumerate(papers):
+    for index in indices:
+        paper = papers[index]
         acronyms = _layered(global_acronyms, paper_acronyms[paper.key])
         window = paper.text[:MAX_TEXT_CHARS]
         tokens = [
@@ -1033,15 +1082,4 @@ def _spelled_out(
             seen.add(key)
             ratio = TITLE_RATIO if end <= len(paper.title) else SPELLED_OUT_RATIO
             spelled.append((index, paper.key, key, surface, start, end, ratio))
-    from kg.extract.score import prefetch
-
-    prefetch(concept_vectors, (key for _, _, key, *_ in spelled))
-    extra = []
-    for index, paper_key, key, surface, start, end, ratio in spelled:
-        vector = concept_vectors.get(key)
-        if vector is None:
-            continue
-        score = float(doc_vectors[index] @ vector)
-        if score >= ratio * floor.get(paper_key, 1.0):
-            extra.append((paper_key, key, round(score, 4), surface, start, end))
-    return extra
+    return spelled

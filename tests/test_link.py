@@ -275,3 +275,30 @@ def test_keyphrases_lose_praise_restated_acronyms_and_truncation():
     assert by_paper["a"].surface == "large language models"
     assert by_paper["c"].surface == "Large Language Models"
     assert by_paper["c"].sentence == "Large Language and Reasoning Models in 3D scenes."
+
+
+def test_spelled_out_search_in_two_processes_finds_the_same(arxiv_slice, embedder, monkeypatch):
+    """A big corpus is searched for spelled-out concepts by this process and a forked one, in
+    two halves: the same concepts, mentions and merges as one process reading every paper."""
+    import kg.link
+    from kg.build import _doc_matrix
+    from kg.extract import extract_keyphrases
+    from kg.extract.score import LabelVectors
+    from kg.ingest import read_papers
+
+    papers = read_papers([arxiv_slice]).papers
+    keyphrases = extract_keyphrases(papers, embedder=embedder, progress=False)
+
+    def linked() -> tuple:
+        made = link_concepts(
+            papers,
+            keyphrases,
+            label_vectors=lambda labels: LabelVectors(embedder, labels),
+            doc_vectors=_doc_matrix(keyphrases),
+        )
+        return made.concepts, made.mentions, made.merges
+
+    alone = linked()
+    monkeypatch.setattr(kg.link, "FORK_PAPERS", 2)
+    assert linked() == alone
+    assert len(alone[1]) > len(papers)
