@@ -7,12 +7,12 @@ shared layout, and the file carries a small cytoscape.js ``style`` that maps the
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from kg.export.jsonfile import write_json
 from kg.export.layout import styled_graph
 
 if TYPE_CHECKING:
@@ -56,8 +56,5 @@ def cytoscape_json(build: Build) -> dict[str, Any]:
 
 def write_cytoscape(build: Build, out: Path) -> list[Path]:
     path = out / "graph.cyjs"
-    path.write_text(
-        json.dumps(cytoscape_json(build), ensure_ascii=False, sort_keys=True, indent=1) + "\n",
-        encoding="utf-8",
-    )
+    write_json(path, cytoscape_json(build))
     return [path]

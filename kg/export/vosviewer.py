@@ -11,12 +11,12 @@ HTML in VOSviewer, so every text in them is escaped.
 from __future__ import annotations
 
 import html
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kg.export.graphml import file_view
+from kg.export.jsonfile import write_json
 from kg.export.layout import cluster_color, node_looks
 from kg.graph import CONCEPT, PAPER
 
@@ -113,8 +113,5 @@ def _description(label: str, alt: tuple[str, ...] | list[str], cluster: str) -> 
 
 def write_vosviewer(build: Build, out: Path) -> list[Path]:
     path = out / "vosviewer.json"
-    path.write_text(
-        json.dumps(vosviewer_json(build), ensure_ascii=False, sort_keys=True, indent=1) + "\n",
-        encoding="utf-8",
-    )
+    write_json(path, vosviewer_json(build))
     return [path]
