@@ -321,6 +321,20 @@ def test_analytics_are_deterministic(demo_build):
         pd.testing.assert_frame_equal(first[name], again[name])
 
 
+def test_louvain_reruns_in_a_forked_process_give_the_same_tables(demo_build, monkeypatch):
+    """A big network's stability reruns run in a forked process beside the other tables: the
+    same tables and summary as when they run here."""
+    import kg.analytics.export as export
+
+    built, _ = demo_build
+    here, summary = export.analytics_tables(built)
+    monkeypatch.setattr(export, "FORK_EDGES", 1)
+    forked, forked_summary = export.analytics_tables(built)
+    assert forked_summary == summary
+    for name in here:
+        pd.testing.assert_frame_equal(forked[name], here[name])
+
+
 def test_gaps_on_real_embeddings_never_co_occur(demo_build, loaded):
     built, _ = demo_build
     vectors = built.concept_vectors

@@ -18,19 +18,21 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from kg.analyse import clustering_network
+from kg.analyse import FORK_EDGES, clustering_network
 from kg.analytics.bridges import bridging_concepts
 from kg.analytics.gaps import research_gaps
-from kg.analytics.stability import cluster_stability
+from kg.analytics.stability import cluster_stability, louvain
 from kg.analytics.thematic import thematic_map
 from kg.analytics.trends import concept_trends, emerging_concepts
 from kg.extract.score import prefetch
 from kg.graph import concept_network, concept_node
+from kg.parallel import forked
 
 if TYPE_CHECKING:
     from kg.build import Build
@@ -66,36 +68,46 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
     cluster_of = {n: a.cluster_of[n] for n in net if n in a.cluster_of}
     clustered = clustering_network(net, {n: occurrences[n] for n in net}, config=build.config)
 
-    trends = concept_trends(papers, mentions, freq=TREND_FREQ)
-    emerging = emerging_concepts(papers, mentions, freq=TREND_FREQ)
-
     seed, resolution = build.config.seed, build.config.resolution
+    seeds = range(seed + 1, seed + STABILITY_RUNS)
+    # a big network's Louvain reruns run in a forked process while this one makes the rest
+    runs = [partial(louvain, clustered, seed=s, resolution=resolution) for s in seeds]
+    with forked(runs if clustered.size() >= FORK_EDGES else [], workers=1) as reruns:
+        trends = concept_trends(papers, mentions, freq=TREND_FREQ)
+        emerging = emerging_concepts(papers, mentions, freq=TREND_FREQ)
+        thematic = thematic_map(
+            net,
+            cluster_of,
+            occurrences,
+            labels=a.cluster_labels,
+            min_concepts=THEMATIC_MIN_CONCEPTS,
+        )
+        bridges = bridging_concepts(
+            net, cluster_of, occurrences, labels=node_label, betweenness=a.betweenness
+        )
+        wanted = [
+            k for k in build.concept_vectors if occurrences[concept_node(k)] >= GAP_MIN_PAPERS
+        ]
+        prefetch(build.concept_vectors, wanted)
+        gaps = research_gaps(
+            net,
+            {concept_node(k): build.concept_vectors[k] for k in wanted},
+            occurrences,
+            papers=len(build.papers),
+            labels=node_label,
+            cluster_of=cluster_of,
+            min_papers=GAP_MIN_PAPERS,
+        )
     stability = cluster_stability(
         clustered,
-        seeds=range(seed + 1, seed + STABILITY_RUNS),
+        seeds=seeds,
         resolution=resolution,
         reference={n: cluster_of[n] for n in clustered},
         reference_seed=seed,
-    )
-    thematic = thematic_map(
-        net, cluster_of, occurrences, labels=a.cluster_labels, min_concepts=THEMATIC_MIN_CONCEPTS
+        partitions=[r.result() for r in reruns] or None,
     )
     thematic["stability"] = [stability.clusters.get(c, float("nan")) for c in thematic["cluster"]]
 
-    bridges = bridging_concepts(
-        net, cluster_of, occurrences, labels=node_label, betweenness=a.betweenness
-    )
-    wanted = [k for k in build.concept_vectors if occurrences[concept_node(k)] >= GAP_MIN_PAPERS]
-    prefetch(build.concept_vectors, wanted)
-    gaps = research_gaps(
-        net,
-        {concept_node(k): build.concept_vectors[k] for k in wanted},
-        occurrences,
-        papers=len(build.papers),
-        labels=node_label,
-        cluster_of=cluster_of,
-        min_papers=GAP_MIN_PAPERS,
-    )
     for frame in (bridges, gaps):
         for column in ("node", "a", "b"):
             if column in frame:

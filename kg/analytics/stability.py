@@ -17,7 +17,7 @@ scores: an isolated pair is the same cluster under every seed and would flatter 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import combinations
@@ -68,10 +68,13 @@ def cluster_stability(
     reference: Mapping[str, int] | None = None,
     reference_seed: int | None = None,
     min_component: int = 3,
+    partitions: Sequence[Mapping[str, int]] | None = None,
 ) -> Stability:
     """Rerun Louvain with each seed and compare the partitions.
 
     ``reference`` is the partition being judged (node -> cluster; by default the first seed's).
+    ``partitions``: the seeds' ``louvain`` partitions, in order, where they were made already
+    (``kg.analytics.export`` makes them in a forked process while it makes the other tables).
 
     >>> g = nx.barbell_graph(5, 0)
     >>> s = cluster_stability(g, seeds=[1, 2, 3])
@@ -82,11 +85,11 @@ def cluster_stability(
 
     seeds = list(seeds)
     scored = sorted(n for c in nx.connected_components(net) if len(c) >= min_component for n in c)
-    runs = [partial(louvain, net, seed=s, resolution=resolution) for s in seeds]
-    # big networks: the runs share the cores, in forked processes
-    partitions = dict(
-        zip(seeds, fork_map(runs) if net.size() >= FORK_EDGES else [r() for r in runs], strict=True)
-    )
+    if partitions is None:
+        runs = [partial(louvain, net, seed=s, resolution=resolution) for s in seeds]
+        # big networks: the runs share the cores, in forked processes
+        partitions = fork_map(runs) if net.size() >= FORK_EDGES else [r() for r in runs]
+    partitions = dict(zip(seeds, partitions, strict=True))
     if reference is None:
         reference = partitions[seeds[0]]
         reference_seed = seeds[0]
