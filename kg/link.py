@@ -370,20 +370,30 @@ def _display(surface: str, position_capital: bool) -> str:
     return " ".join(out)
 
 
-def _pref_label(counts: Counter[tuple[str, bool]], texts: Sequence[str], key: str) -> str:
-    """The spelling used most often in the concept's papers (``texts``, lower-cased;
+def _pref_label(
+    counts: Counter[tuple[str, bool]], texts: Callable[[], Sequence[str]], key: str
+) -> str:
+    """The spelling used most often in the concept's papers (``texts()``, lower-cased;
     case-insensitive), spelled-out forms winning ties, in the casing of running text where the
-    papers have it."""
+    papers have it. The papers are read only where there are two spellings to choose from."""
     groups: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     for surface, capital in counts:
         groups[surface.lower()].append((surface, capital))
+    if len(groups) == 1:
+        (best,) = groups
+    else:
+        read = texts()
 
-    def uses(form: str) -> int:  # the texts are lower-cased already
-        return sum(t.count(form) for t in texts)
+        def uses(form: str) -> int:  # the texts are lower-cased already
+            return sum(t.count(form) for t in read)
 
-    best = min(groups, key=lambda f: (-uses(f), concept_key(f) != key, -len(f), f))
+        best = min(groups, key=lambda f: (-uses(f), concept_key(f) != key, -len(f), f))
     variants = sorted(groups[best], key=lambda v: (v[1], -counts[v], v[0].isupper(), v[0]))
     return _display(*variants[0])
+
+
+def _texts(lower_of: Mapping[str, str], papers: set[str]) -> list[str]:
+    return [lower_of[p] for p in sorted(papers)]
 
 
 def link_concepts(
@@ -518,7 +528,7 @@ def link_concepts(
         for key in kept if dirty is None else {k for k in kept if k in dirty or k not in made}:
             counts = surfaces[key]
             pref = forced.get(key) or (
-                _pref_label(counts, [lower_of[p] for p in sorted(papers_of[key])], key)
+                _pref_label(counts, partial(_texts, lower_of, papers_of[key]), key)
                 if counts
                 else key
             )
