@@ -178,6 +178,9 @@ def link_vocabulary(concepts: Sequence[Concept], vocab: Vocabulary) -> list[Conc
     out = []
     for c in concepts:
         exact, close = found[c.key]
+        if not exact and not close and _normal(c):  # most concepts: nothing to add
+            out.append(c)
+            continue
         topics = [exact] if exact else close
         up: set[str] = set()
         for topic in topics:
@@ -191,6 +194,14 @@ def link_vocabulary(concepts: Sequence[Concept], vocab: Vocabulary) -> list[Conc
             )
         )
     return out
+
+
+def _normal(c: Concept) -> bool:
+    """Whether the concept's links are sorted and unique already, as ``link_vocabulary``
+    leaves them."""
+    return all(
+        list(links) == sorted(set(links)) for links in (c.exact_match, c.close_match, c.broader)
+    )
 
 
 def _nearest_ancestors(
