@@ -89,12 +89,12 @@ def cluster_stability(
         runs = [partial(louvain, net, seed=s, resolution=resolution) for s in seeds]
         # big networks: the runs share the cores, in forked processes
         partitions = fork_map(runs) if net.size() >= FORK_EDGES else [r() for r in runs]
-    partitions = dict(zip(seeds, partitions, strict=True))
+    by_seed = dict(zip(seeds, partitions, strict=True))
     if reference is None:
-        reference = partitions[seeds[0]]
+        reference = by_seed[seeds[0]]
         reference_seed = seeds[0]
     elif reference_seed is not None:
-        partitions.setdefault(reference_seed, dict(reference))
+        by_seed.setdefault(reference_seed, dict(reference))
     ref = [reference[n] for n in scored]
 
     def modularity(part: Mapping[str, int]) -> float:
@@ -108,7 +108,7 @@ def cluster_stability(
         )
 
     rows = []
-    for s, part in sorted(partitions.items()):
+    for s, part in sorted(by_seed.items()):
         labels = [part[n] for n in scored]
         rows.append(
             {
@@ -121,7 +121,7 @@ def cluster_stability(
         )
     runs = pd.DataFrame(rows, columns=["seed", "clusters", "modularity", "ari", "nmi"])
 
-    vectors = [[part[n] for n in scored] for _, part in sorted(partitions.items())]
+    vectors = [[part[n] for n in scored] for _, part in sorted(by_seed.items())]
     pairs = list(combinations(vectors, 2))
     ari = float(np.mean([_safe(adjusted_rand_score, a, b) for a, b in pairs])) if pairs else 1.0
     nmi = (
@@ -130,7 +130,7 @@ def cluster_stability(
         else 1.0
     )
 
-    others = [part for s, part in sorted(partitions.items()) if s != reference_seed]
+    others = [part for s, part in sorted(by_seed.items()) if s != reference_seed]
     per_cluster = _best_match(reference, others, set(scored))
     return Stability(runs, per_cluster, ari, nmi, len(scored))
 
