@@ -94,7 +94,7 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
     def ranks() -> dict[str, float]:
         if not net.size():
             return {n: 1 / len(net) for n in net}
-        return nx.pagerank(net, weight="weight", **bk)  # type: ignore[no-any-return]
+        return dict(nx.pagerank(net, weight="weight", **bk))
 
     # on a big graph betweenness, then PageRank, run in a forked process meanwhile (its own core)
     side = [betweenness, ranks] if net.size() >= FORK_EDGES and not bk else []

@@ -263,8 +263,8 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
 def _doc_matrix(keyphrases: Sequence[PaperKeyphrases]) -> Any:
     import numpy as np
 
-    vectors = [pk.doc_vector for pk in keyphrases]
-    if not vectors or any(v is None for v in vectors):
+    vectors = [pk.doc_vector for pk in keyphrases if pk.doc_vector is not None]
+    if not vectors or len(vectors) < len(keyphrases):
         return None
     return np.stack(vectors)
 

@@ -127,7 +127,10 @@ def cmd_keyphrases(args: argparse.Namespace) -> int:
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     try:
         for paper, pk in zip(result.papers, found, strict=True):
-            line = {"id": paper.record_id, "keyphrases": [k.text for k in pk.keyphrases]}
+            line: dict[str, Any] = {
+                "id": paper.record_id,
+                "keyphrases": [k.text for k in pk.keyphrases],
+            }
             if args.scores:
                 line["scores"] = [k.score for k in pk.keyphrases]
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -196,8 +199,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     if args.list:
         for name, q in library().items():
-            params = " ".join(f"--param {p}=..." for p in q.params)
-            print(f"{name} {params}".rstrip() + f"\n    {q.summary}")
+            usage = " ".join(f"--param {p}=..." for p in q.params)
+            print(f"{name} {usage}".rstrip() + f"\n    {q.summary}")
         return 0
     if args.graph is None or args.query is None:
         raise KGError("kg query needs GRAPH and QUERY (or --list)")

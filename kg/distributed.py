@@ -23,7 +23,7 @@ import contextlib
 import logging
 import sys
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from kg.config import Config
@@ -188,7 +188,7 @@ def score_on_dask(
     address: str,
     cache: str | None,
     done: Callable[[int], None] = lambda n: None,
-) -> Iterator[list[Row]]:
+) -> Generator[list[Row], None, None]:
     """Score ``texts`` on the Dask cluster at ``address`` (or ``local:N``): the shape of
     ``score_in_processes``, rows in input order, one list per ``TASK`` texts; ``done(n)`` is
     called as each task finishes, in whatever order they finish.

@@ -28,6 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ def concept_key(phrase: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _porter():  # type: ignore[no-untyped-def]
+def _porter() -> Any:
     from nltk.stem import PorterStemmer
 
     return PorterStemmer()
@@ -304,8 +305,8 @@ def sentence_at(text: str, start: int, end: int) -> str:
     left = 0
     for m in _SENTENCE_END.finditer(text, 0, min(start + 1, len(text))):
         left = m.end()
-    m = _SENTENCE_END.search(text, end)
-    right = m.start() if m else len(text)
+    after = _SENTENCE_END.search(text, end)
+    right = after.start() if after else len(text)
     return text[left:right].strip()
 
 
@@ -659,9 +660,9 @@ def _apply_aliases(
     best: dict[tuple[str, str], tuple[str, str, float, str, int, int]] = {}
     for m in mentions:
         target = alias.get(m[1], (m[1], ""))[0]
-        moved = (m[0], target, *m[2:])
+        moved = (m[0], target, m[2], m[3], m[4], m[5])
         if (m[0], target) not in best or m[2] > best[(m[0], target)][2]:
-            best[(m[0], target)] = moved  # type: ignore[assignment]
+            best[(m[0], target)] = moved
     return sorted(best.values()), merged
 
 

@@ -155,7 +155,8 @@ def _matches(concept: Concept, vocab: Vocabulary) -> tuple[str | None, list[str]
     topic = vocab.by_signature.get(stem_signature(concept.key))
     if topic is not None:
         close.add(topic)
-    close.discard(exact)  # type: ignore[arg-type]
+    if exact is not None:
+        close.discard(exact)
     return exact, sorted(close)
 
 

@@ -94,7 +94,7 @@ def select_view(build: Build, *, max_nodes: int) -> View:
     graph, a = build.graph, build.analysis
     if not max_nodes or graph.number_of_nodes() <= max_nodes:
         edges = sorted(tuple(sorted((u, v))) for u, v in graph.edges())
-        return View(sorted(graph.nodes), edges, False)  # type: ignore[arg-type]
+        return View(sorted(graph.nodes), edges, False)
     by_cluster: dict[int, list[str]] = defaultdict(list)
     papers = []
     for node, data in graph.nodes(data=True):

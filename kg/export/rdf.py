@@ -496,7 +496,9 @@ def to_rdf(build: Build, *, base: str = DEFAULT_BASE) -> Graph:
         g.bind(prefix, ns)
     g.bind("id", base)
     for t in triples(build, base=base):
-        g.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))
+        s, p, o = (_to_rdflib(term) for term in (t.subject, t.predicate, t.object))
+        assert s is not None and p is not None and o is not None  # a triple has all three
+        g.add((s, p, o))
     return g
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 
 from kg.config import Config
 from kg.extract.candidates import Candidate
@@ -135,6 +135,10 @@ def _select(
     )
 
 
+def _nothing() -> Generator[list[Row], None, None]:
+    yield from ()
+
+
 def _score_here(
     texts: list[str],
     config: Config,
@@ -142,7 +146,7 @@ def _score_here(
     *,
     cache: str | None,
     done: Callable[[int], None],
-) -> Iterator[list[Row]]:
+) -> Generator[list[Row], None, None]:
     for i in range(0, len(texts), CHUNK):
         rows = score_texts(texts[i : i + CHUNK], config, phrases, cache=cache)
         done(len(rows))
@@ -190,9 +194,9 @@ def extract_keyphrases(
         workers = workers or cores()
         pooled = len(todo) >= (POOL_MIN_FAST if config.fast else POOL_MIN)
         pending = [text_of[k] for k in todo]
-        batches: Iterator[list[Row]]
+        batches: Generator[list[Row], None, None]
         if not todo:  # everything cached: no model to load
-            batches = (rows for rows in ())
+            batches = _nothing()
         elif dask:
             from kg.distributed import score_on_dask
 

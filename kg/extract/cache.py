@@ -160,7 +160,7 @@ class KeyphraseStore:
             )
             for key, phrases, vector in rows:
                 found[key] = (
-                    tuple(tuple(p) for p in json.loads(phrases)),  # type: ignore[misc]
+                    tuple(tuple(p) for p in json.loads(phrases)),
                     None if vector is None else np.frombuffer(vector, dtype=np.float32).copy(),
                 )
         return found

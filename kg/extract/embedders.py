@@ -10,7 +10,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -142,7 +142,7 @@ def _export_onnx(source: str, folder: Path) -> None:
             super().__init__()
             self.bert = bert
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
             return self.bert(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
@@ -225,7 +225,7 @@ class OnnxEmbedder:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self.workers = workers or min(4, os.cpu_count() or 1)
-        self._executor = None
+        self._executor: Any = None
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(
             str(folder / "model.int8.onnx"),
@@ -271,7 +271,7 @@ class OnnxEmbedder:
         self.dim = len(rows[0])
         return _normalise(np.stack(rows))
 
-    def _pool(self):  # type: ignore[no-untyped-def]
+    def _pool(self) -> Any:
         if self._executor is None:
             from concurrent.futures import ThreadPoolExecutor
 

@@ -8,7 +8,7 @@ each loading the model once. (``kg.distributed`` spreads the same function over 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -25,7 +25,7 @@ single words sit too close to a document's mean vector (Inspec validation F1@10:
 TASK = 64
 """Papers per task sent to a worker process."""
 
-Row = tuple[tuple[tuple[Any, ...], ...], np.ndarray]
+Row = tuple[tuple[tuple[Any, ...], ...], np.ndarray | None]
 """A scored paper: its candidates as ``(phrase, surface, start, end, count, position, cosine)``
 tuples (cosine None: left out by the prescreen), and its document embedding."""
 
@@ -250,7 +250,7 @@ def score_in_processes(
     workers: int,
     cache: str | None,
     done: Callable[[int], None] = lambda n: None,
-) -> Iterator[list[Row]]:
+) -> Generator[list[Row], None, None]:
     """Score ``texts`` in ``workers`` local processes; rows come back in input order, one list
     per ``TASK`` texts. ``done(n)`` is called as each task finishes."""
     import multiprocessing
