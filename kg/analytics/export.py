@@ -70,9 +70,9 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
 
     seed, resolution = build.config.seed, build.config.resolution
     seeds = range(seed + 1, seed + STABILITY_RUNS)
-    # a big network's Louvain reruns run in a forked process while this one makes the rest
+    # a big network's Louvain reruns run in forked processes while this one makes the rest
     runs = [partial(louvain, clustered, seed=s, resolution=resolution) for s in seeds]
-    with forked(runs if clustered.size() >= FORK_EDGES else [], workers=1) as reruns:
+    with forked(runs if clustered.size() >= FORK_EDGES else []) as reruns:
         trends = concept_trends(papers, mentions, freq=TREND_FREQ)
         emerging = emerging_concepts(papers, mentions, freq=TREND_FREQ)
         thematic = thematic_map(
