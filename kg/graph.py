@@ -3,6 +3,9 @@
 Nodes are ``paper:<key>`` and ``concept:<key>``; a paper–concept edge (``kind="mentions"``)
 carries the KeyBERT score, a concept–concept edge (``kind="cooccurs"``) the number of papers
 that mention both. Nodes and edges are added in sorted order so every export is deterministic.
+
+Co-occurrence edges of the same count share one attribute dict (the graph's largest part):
+copy the graph (``graph.copy()``) before changing an edge's attributes in place.
 """
 
 from __future__ import annotations
@@ -62,8 +65,14 @@ def build_graph(papers: Sequence[Paper], linked: Linked) -> nx.Graph:
     for keys in concepts_of.values():
         for a, b in combinations(sorted(set(keys)), 2):
             pair_counts[(a, b)] += 1
+    # Nearly every pair (99.6 % of 2.3M on the 45k corpus) meets in one paper: the edges of
+    # one count share one attribute dict, as networkx allows, instead of a dict each (~400 MB).
+    shared: dict[int, dict[str, object]] = {}
+    adj = graph._adj  # networkx's adjacency: {node: {neighbour: data}}
     for (a, b), count in sorted(pair_counts.items()):
-        graph.add_edge(concept_node(a), concept_node(b), kind="cooccurs", weight=count)
+        data = shared.setdefault(count, {"kind": "cooccurs", "weight": count})
+        u, v = concept_node(a), concept_node(b)
+        adj[u][v] = adj[v][u] = data
     return graph
 
 

@@ -86,3 +86,16 @@ def test_forked_tasks_run_in_child_processes_and_return_in_order():
     assert pids[2] == 7
     if cores() >= 2:  # CI and this machine have two
         assert os.getpid() not in pids[:2]
+
+
+def test_cooccurrence_edges_of_one_count_share_their_attributes(graph):
+    """The memory saving of ``build_graph``, and what a copy gives back: edges of their own."""
+    counts = {}
+    for u, v, data in graph.edges(data=True):
+        if data["kind"] == "cooccurs":
+            assert data is counts.setdefault(data["weight"], data), (u, v)
+    assert counts and graph.graph == {}
+    copy = graph.copy()
+    (u, v), *rest = ((u, v) for u, v, w in copy.edges(data="weight") if w == 1)
+    copy.edges[u, v]["weight"] = 7
+    assert graph.edges[u, v]["weight"] == 1 and all(copy.edges[e]["weight"] == 1 for e in rest)
