@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from kg.graph import build_graph, concept_node
 from kg.ingest import IngestResult, MapChunks, read_papers
 from kg.link import Linked, clear_caches, link_concepts
 from kg.model import Paper, PaperKeyphrases
+from kg.parallel import forked
 from kg.vocab import DEFAULT_BASE
 
 VOLATILE_KEYS = ("timings",)
@@ -350,19 +352,56 @@ def _release_free_memory() -> None:
         pass
 
 
+SIDE_EXPORTS = ("html", "gexf", "vosviewer", "cytoscape", "tables")
+"""Exports written in a forked process on a big graph, while this one writes the others: the
+drawings (they share one layout) and the tables, about as long as the RDF and GraphML."""
+FORK_EXPORT_EDGES = 500_000
+"""Graph edges from which the side exports are written in a forked process (45k fast: 2.8M)."""
+OWN_PROCESSES = ("analytics",)
+"""Exports that fork processes of their own: written after the side exports' process is done."""
+
+
 def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(WRITERS)) -> None:
-    """Write every export and ``build.json`` into ``folder`` (use ``output_folder`` around it)."""
-    writers = [(name, writer(name)) for name in exports]
-    written: list[Path] = []
-    for name, write in writers:
-        t = time.perf_counter()
-        written += write(built, folder)
-        _release_free_memory()
-        built.timings[f"export_{name}"] = time.perf_counter() - t
+    """Write every export and ``build.json`` into ``folder`` (use ``output_folder`` around it).
+
+    On a big graph the ``SIDE_EXPORTS`` go to a forked process (``kg.parallel.forked``: it reads
+    the build without a copy) while this process writes the others; the files are the same."""
+    from kg.export.graphml import file_view
+
+    for name in exports:
+        writer(name)
+    big = built.graph.number_of_edges() >= FORK_EXPORT_EDGES
+    side = [n for n in exports if n in SIDE_EXPORTS] if big else []
+    here = [n for n in exports if n not in side and n not in OWN_PROCESSES]
+    if side and here:
+        file_view(built)  # made once, before the fork, for both processes
+    else:
+        here, side = [n for n in exports if n not in OWN_PROCESSES], []
+    timings: dict[str, float] = {}
+    with forked([partial(_write, built, folder, side)] if side else [], workers=1) as beside:
+        written, timings = _write(built, folder, here)
+        for handle in beside:
+            paths, times = handle.result()
+            written, timings = written + paths, timings | times
+    paths, times = _write(built, folder, [n for n in exports if n in OWN_PROCESSES])
+    written, timings = written + paths, timings | times
+    built.timings.update((f"export_{name}", timings[name]) for name in exports)
     manifest = built.manifest([p.name for p in written] + ["build.json"])
     (folder / "build.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+
+
+def _write(built: Build, folder: Path, names: Sequence[str]) -> tuple[list[Path], dict[str, float]]:
+    """Write the exports ``names``: the paths written and the seconds each took."""
+    written: list[Path] = []
+    timings: dict[str, float] = {}
+    for name in names:
+        t = time.perf_counter()
+        written += writer(name)(built, folder)
+        _release_free_memory()
+        timings[name] = time.perf_counter() - t
+    return written, timings
 
 
 def build(

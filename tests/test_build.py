@@ -9,6 +9,7 @@ from collections import defaultdict
 import pytest
 from rdflib import Graph
 
+from kg import parallel
 from kg.link import concept_key
 from tests.conftest import DEMO, ROOT, run_kg
 
@@ -140,6 +141,36 @@ def test_committed_outputs_are_what_the_build_makes(demo_build):
             assert a == b
         else:
             assert (out / name).read_bytes() == (committed / name).read_bytes(), name
+
+
+def test_exports_written_in_a_forked_process_are_the_same_files(demo_build, tmp_path, monkeypatch):
+    """On a big graph the side exports are written in a forked process while the build process
+    writes the other exports: the demo graph, made to count as big, gives the same files."""
+    import kg.build
+    from kg.build import output_folder, write_exports
+
+    built, out = demo_build
+    monkeypatch.setattr(kg.build, "FORK_EXPORT_EDGES", 1)
+    sides = []
+
+    def forked(tasks, **kwargs):
+        sides.append(len(tasks))
+        return parallel.forked(tasks, **kwargs)
+
+    monkeypatch.setattr(kg.build, "forked", forked)
+    with output_folder(tmp_path / "out") as folder:
+        write_exports(built, folder)
+    assert sides == [1]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "out").iterdir())
+    for name in names:
+        a, b = (d / name for d in (out, tmp_path / "out"))
+        if name == "build.json":
+            x, y = json.loads(a.read_text()), json.loads(b.read_text())
+            assert x.pop("timings").keys() == y.pop("timings").keys()
+            assert x == y
+        else:
+            assert a.read_bytes() == b.read_bytes(), name
 
 
 @pytest.mark.slow
