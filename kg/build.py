@@ -36,9 +36,13 @@ from kg.graph import build_graph, concept_node
 from kg.ingest import IngestResult, MapChunks, read_papers
 from kg.link import Linked, clear_caches, link_concepts
 from kg.model import Paper, PaperKeyphrases
-from kg.parallel import forked
+from kg.parallel import fork_map, forked
 from kg.vocab import DEFAULT_BASE
 
+FORK_LINK_PAPERS = 4_000
+"""Papers from which the link stage runs in a forked process: its working tables (some 800 MB
+on the 45k corpus) are then handed back whole when it ends, not kept as fragments of this
+process's heap under the graph and the exports."""
 VOLATILE_KEYS = ("timings",)
 """Keys of build.json that differ between two runs of the same build."""
 
@@ -225,21 +229,13 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
         else PhraseCache(embedder or load_embedder(config, cache=cache))
     )
     lap("load_model")
-    made: list[LabelVectors] = []
-
-    def label_vectors(labels: dict[str, str]) -> LabelVectors:
-        made.append(LabelVectors(phrases, labels))  # embedded when first read
-        return made[0]
-
-    linked = link_concepts(
-        ingest.papers,
-        keyphrases,
-        config=config,
-        label_vectors=label_vectors,
-        doc_vectors=_doc_matrix(keyphrases),
-    )
-    (concept_vectors,) = made
-    clear_caches()  # the link stage's memo tables: large on a big corpus, not needed again
+    link = partial(_link, ingest.papers, keyphrases, config, phrases)
+    if len(ingest.papers) >= FORK_LINK_PAPERS:
+        # its tables and memos die with the forked process: only the result comes back
+        ((linked, concept_vectors),) = fork_map([link], workers=1)
+    else:
+        linked, concept_vectors = link()
+    concept_vectors = concept_vectors.bind(phrases)
     _release_free_memory()
     lap("link")
     graph = build_graph(ingest.papers, linked)
@@ -260,6 +256,32 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
             k for k in sorted(concept_vectors) if graph.has_node(concept_node(k))
         ),
     )
+
+
+def _link(
+    papers: Sequence[Paper],
+    keyphrases: Sequence[PaperKeyphrases],
+    config: Config,
+    phrases: PhraseCache,
+) -> tuple[Linked, LabelVectors]:
+    """The link stage, and the embeddings of the concept labels it made (the others are
+    made when first read)."""
+    made: list[LabelVectors] = []
+
+    def label_vectors(labels: dict[str, str]) -> LabelVectors:
+        made.append(LabelVectors(phrases, labels))
+        return made[0]
+
+    linked = link_concepts(
+        papers,
+        keyphrases,
+        config=config,
+        label_vectors=label_vectors,
+        doc_vectors=_doc_matrix(keyphrases),
+    )
+    clear_caches()  # the link stage's memo tables: large on a big corpus, not needed again
+    (vectors,) = made
+    return linked, vectors
 
 
 def _doc_matrix(keyphrases: Sequence[PaperKeyphrases]) -> Any:

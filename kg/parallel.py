@@ -18,6 +18,9 @@ from typing import Any
 
 _TASKS: list[Callable[[], Any]] = []
 """The tasks of the running ``forked`` block: the children inherit them, nothing is pickled."""
+_OWNER = 0
+"""The process whose ``forked`` block ``_TASKS`` belongs to: a task may open a block of its own
+in its child process, not a second one beside it in the same process."""
 
 
 def cores() -> int:
@@ -64,16 +67,17 @@ def forked(
     >>> a.result(), b.result()
     (42, 45)
     """
-    global _TASKS
+    global _TASKS, _OWNER
     if not tasks or cores() < 2 or not can_fork():
         yield [_Later(t) for t in tasks]
         return
     workers = max(1, min(len(tasks), workers or cores()))
     from concurrent.futures import ProcessPoolExecutor
 
-    if _TASKS:
-        raise RuntimeError("kg.parallel.forked blocks do not nest")
-    _TASKS = list(tasks)
+    if _TASKS and os.getpid() == _OWNER:
+        raise RuntimeError("kg.parallel.forked blocks do not nest in one process")
+    outer, _TASKS, _OWNER = (_TASKS, _OWNER), list(tasks), os.getpid()
+    frozen = gc.get_freeze_count() > 0  # by the block that forked this process: left so
     gc.freeze()
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -82,8 +86,9 @@ def forked(
             for f in futures:
                 f.result()
     finally:
-        _TASKS = []
-        gc.unfreeze()
+        _TASKS, _OWNER = outer
+        if not frozen:
+            gc.unfreeze()
 
 
 def fork_map(tasks: Sequence[Callable[[], Any]], *, workers: int | None = None) -> list[Any]:

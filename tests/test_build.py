@@ -173,6 +173,29 @@ def test_exports_written_in_a_forked_process_are_the_same_files(demo_build, tmp_
             assert a.read_bytes() == b.read_bytes(), name
 
 
+def test_link_stage_in_a_forked_process_gives_the_same_concepts(demo_build, embedder, monkeypatch):
+    """From ``FORK_LINK_PAPERS`` papers the link stage runs in a forked process and its result
+    (concepts, mentions, merges, the label vectors it made) comes back pickled."""
+    import kg.build
+
+    built, _ = demo_build
+    monkeypatch.setattr(kg.build, "FORK_LINK_PAPERS", 1)
+    pids = []
+
+    def fork_map(tasks, **kwargs):
+        results = parallel.fork_map([*tasks, os.getpid], **kwargs)
+        pids.append(results.pop())
+        return results
+
+    monkeypatch.setattr(kg.build, "fork_map", fork_map)
+    again = kg.build.make_graph([DEMO], embedder=embedder, progress=False)
+    assert pids and pids[0] != os.getpid()
+    assert again.linked == built.linked
+    assert sorted(again.concept_vectors) == sorted(built.concept_vectors)
+    for key in sorted(built.concept_vectors)[:50]:
+        assert (again.concept_vectors[key] == built.concept_vectors[key]).all(), key
+
+
 @pytest.mark.slow
 def test_cli_build_and_query_round_trip(tmp_path):
     out = tmp_path / "out"

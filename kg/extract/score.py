@@ -61,14 +61,30 @@ class LabelVectors(Mapping[str, np.ndarray]):
     compares only a few of its concepts by embedding); ``prefetch`` embeds many at once.
     """
 
-    def __init__(self, phrases: PhraseCache, labels: Mapping[str, str]) -> None:
+    def __init__(self, phrases: PhraseCache | None, labels: Mapping[str, str]) -> None:
         self._phrases = phrases
         self._labels = dict(labels)
         self._vectors: dict[str, np.ndarray] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (sent back by a forked process) without its embedder: the labels and the
+        vectors made so far. ``bind`` gives it an embedder again."""
+        return {"labels": self._labels, "vectors": self._vectors}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._phrases, self._labels, self._vectors = None, state["labels"], state["vectors"]
+
+    def bind(self, phrases: PhraseCache) -> LabelVectors:
+        """The same labels and vectors, the missing ones made by ``phrases``."""
+        view = LabelVectors(phrases, self._labels)
+        view._vectors = self._vectors
+        return view
+
     def prefetch(self, keys: Iterable[str]) -> None:
         missing = sorted({k for k in keys if k in self._labels and k not in self._vectors})
         if missing:
+            if self._phrases is None:
+                raise RuntimeError("label vectors without an embedder: bind(phrases) first")
             vectors = self._phrases.embed([self._labels[k] for k in missing])
             self._vectors.update(zip(missing, vectors, strict=True))
 
