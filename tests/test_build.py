@@ -191,6 +191,9 @@ def test_link_stage_in_a_forked_process_gives_the_same_concepts(demo_build, embe
     again = kg.build.make_graph([DEMO], embedder=embedder, progress=False)
     assert pids and pids[0] != os.getpid()
     assert again.linked == built.linked
+    assert [m.sentence for m in again.linked.mentions] == [
+        m.sentence for m in built.linked.mentions
+    ]
     assert sorted(again.concept_vectors) == sorted(built.concept_vectors)
     for key in sorted(built.concept_vectors)[:50]:
         assert (again.concept_vectors[key] == built.concept_vectors[key]).all(), key
