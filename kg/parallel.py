@@ -1,4 +1,4 @@
-"""Run a few heavy graph computations side by side in forked processes.
+"""Run heavy computations (graph analytics, linking, exports) side by side in forked processes.
 
 A forked child inherits the parent's memory, so a task reads the big graph it works on without
 pickling it; only its result travels back. The parent's objects are frozen out of the garbage

@@ -88,6 +88,23 @@ def test_forked_tasks_run_in_child_processes_and_return_in_order():
         assert os.getpid() not in pids[:2]
 
 
+def test_a_forked_task_may_fork_again_but_a_process_opens_one_block_at_a_time():
+    import os
+
+    from kg.parallel import cores, fork_map, forked
+
+    def inner():
+        return os.getpid(), fork_map([os.getpid, os.getpid], workers=2)
+
+    ((middle, inner_pids),) = fork_map([inner], workers=1)
+    if cores() >= 2:  # CI and this machine have two (with one, nothing is forked)
+        assert middle != os.getpid() and middle not in inner_pids
+        refused = pytest.raises(RuntimeError, match="do not nest")
+        with forked([os.getpid], workers=1), refused, forked([os.getpid], workers=1):
+            pass
+    assert fork_map([lambda: 7]) == [7]  # the refused block left nothing behind
+
+
 def test_cooccurrence_edges_of_one_count_share_their_attributes(graph):
     """The memory saving of ``build_graph``, and what a copy gives back: edges of their own."""
     counts = {}
