@@ -395,11 +395,10 @@ def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(
     big = built.graph.number_of_edges() >= FORK_EXPORT_EDGES
     side = [n for n in exports if n in SIDE_EXPORTS] if big else []
     here = [n for n in exports if n not in side and n not in OWN_PROCESSES]
-    if side and here:
+    if not here:  # nothing to write beside them: no second process
+        here, side = side, []
+    if side:
         file_view(built)  # made once, before the fork, for both processes
-    else:
-        here, side = [n for n in exports if n not in OWN_PROCESSES], []
-    timings: dict[str, float] = {}
     with forked([partial(_write, built, folder, side)] if side else [], workers=1) as beside:
         written, timings = _write(built, folder, here)
         for handle in beside:

@@ -189,7 +189,9 @@ def test_link_stage_in_a_forked_process_gives_the_same_concepts(demo_build, embe
 
     monkeypatch.setattr(kg.build, "fork_map", fork_map)
     again = kg.build.make_graph([DEMO], embedder=embedder, progress=False)
-    assert pids and pids[0] != os.getpid()
+    assert pids
+    if parallel.cores() >= 2:  # CI and this machine have two (with one, nothing is forked)
+        assert pids[0] != os.getpid()
     assert again.linked == built.linked
     assert [m.sentence for m in again.linked.mentions] == [
         m.sentence for m in built.linked.mentions
