@@ -34,9 +34,9 @@ from kg.extract.embedders import Embedder
 from kg.extract.score import LabelVectors
 from kg.graph import build_graph, concept_node
 from kg.ingest import IngestResult, MapChunks, read_papers
-from kg.link import Linked, clear_caches, link_concepts
+from kg.link import Linked, link_concepts
 from kg.model import Paper, PaperKeyphrases
-from kg.parallel import fork_map, forked
+from kg.parallel import collector_paused, fork_map, forked
 from kg.vocab import DEFAULT_BASE
 
 FORK_LINK_PAPERS = 4_000
@@ -232,7 +232,8 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
     link = partial(_link, ingest.papers, keyphrases, config, phrases)
     if len(ingest.papers) >= FORK_LINK_PAPERS:
         # its tables and memos die with the forked process: only the result comes back
-        ((linked, concept_vectors),) = fork_map([link], workers=1)
+        with collector_paused():  # the result unpickled: millions of objects, no cycles
+            ((linked, concept_vectors),) = fork_map([link], workers=1)
     else:
         linked, concept_vectors = link()
     concept_vectors = concept_vectors.bind(phrases)
@@ -279,7 +280,6 @@ def _link(
         label_vectors=label_vectors,
         doc_vectors=_doc_matrix(keyphrases),
     )
-    clear_caches()  # the link stage's memo tables: large on a big corpus, not needed again
     (vectors,) = made
     return linked, vectors
 

@@ -24,17 +24,18 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial, wraps
 from typing import Any
 
 import numpy as np
 
 from kg.config import Config
 from kg.model import MAX_TEXT_CHARS, Concept, Keyphrase, Mention, Paper, PaperKeyphrases
-from kg.parallel import forked
+from kg.parallel import collector_paused, forked
 from kg.vocabulary import Vocabulary, link_vocabulary, load_cso, read_skos
 
 _DASHES = re.compile(r"[-‐‑‒–—_/]+")
@@ -49,6 +50,9 @@ SPELLED_OUT_RATIO = 0.9
 TITLE_RATIO = 0.75
 FORK_PAPERS = 4_000
 """From this many papers, two processes look for the concepts that papers spell out."""
+_HYPHEN = re.compile(r"[-‐‑–]")
+_HYPHEN_KEPT = re.compile(r"([-‐‑–])")
+_TOKEN = re.compile(r"[\w.+#]+(?:[-‐‑–][\w.+#]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 _BRITISH = (
     (re.compile(r"is(ation|ations|e|es|ed|ing|er|ers)$"), r"iz\1"),
@@ -74,7 +78,7 @@ _GENERIC_HEADS = frozenset(
 )
 
 
-@lru_cache(maxsize=100_000)
+@cache
 def singular(word: str) -> str:
     """Singular of a lower-case noun; words that only look plural are left alone."""
     if len(word) < 4 or not word.endswith("s") or word.endswith(_INVARIANT_ENDINGS):
@@ -85,7 +89,7 @@ def singular(word: str) -> str:
     return lemmas[0] if lemmas else word
 
 
-@lru_cache(maxsize=500_000)
+@cache
 def folded_words(phrase: str) -> tuple[str, ...]:
     """A phrase's words with case, hyphens and end-of-sentence dots folded away (plurals
     kept)."""
@@ -95,7 +99,7 @@ def folded_words(phrase: str) -> tuple[str, ...]:
     return tuple(w for w in words if w)
 
 
-@lru_cache(maxsize=500_000)
+@cache
 def concept_key(phrase: str) -> str:
     """Case, hyphens and the plural of the head word folded away.
 
@@ -116,7 +120,7 @@ def _porter() -> Any:
     return PorterStemmer()
 
 
-@lru_cache(maxsize=500_000)
+@cache
 def stem_signature(key: str) -> str:
     """A concept key's words Porter-stemmed (British spellings made American) and joined
     without spaces: what near-duplicates share.
@@ -129,7 +133,7 @@ def stem_signature(key: str) -> str:
     return "".join(map(_stem, key.split()))
 
 
-@lru_cache(maxsize=500_000)
+@cache
 def _stem(word: str) -> str:
     """One word Porter-stemmed, its British spelling made American (keys share most words:
     each is stemmed once)."""
@@ -287,7 +291,12 @@ def _without_plain_words(acronyms: dict[str, str], papers: Sequence[Paper]) -> d
 
 
 def clear_caches() -> None:
-    """Empty the memo tables of keys, stems and singulars (hundreds of MB on a big corpus)."""
+    """Empty the memo tables of keys, stems and singulars.
+
+    They are unbounded: the link stage reads each phrase of the corpus in several passes, and
+    a bounded table that the corpus outgrows misses on nearly every call (the 45k corpus reads
+    about a million distinct phrases; tables of 500,000 made its link stage a fifth slower).
+    ``link_concepts`` empties them when it ends (hundreds of MB on a big corpus)."""
     for memo in (singular, folded_words, concept_key, stem_signature, _stem, label_fold):
         memo.cache_clear()
 
@@ -301,13 +310,31 @@ def _layered(corpus: dict[str, str], own: dict[str, str]) -> dict[str, str]:
 
 
 def sentence_at(text: str, start: int, end: int) -> str:
-    """The sentence holding ``text[start:end]``: the evidence shown with a mention."""
-    left = 0
-    for m in _SENTENCE_END.finditer(text, 0, min(start + 1, len(text))):
-        left = m.end()
-    after = _SENTENCE_END.search(text, end)
-    right = after.start() if after else len(text)
-    return text[left:right].strip()
+    """The sentence holding ``text[start:end]``: the evidence shown with a mention.
+
+    >>> sentence_at("We use LoRA. It works. Fine.", 13, 15)
+    'It works.'
+    """
+    return Sentences(text).at(start, end)
+
+
+class Sentences:
+    """A text's sentence breaks, found once, for the sentences of many mentions."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        breaks = [m.span() for m in _SENTENCE_END.finditer(text)]
+        self.starts = [a for a, _ in breaks]  # where a break's spaces begin
+        self.ends = [b for _, b in breaks]  # and where the next sentence begins
+
+    def at(self, start: int, end: int) -> str:
+        """The sentence holding ``text[start:end]``: from the last sentence begun by
+        ``start`` to the first break from ``end``."""
+        i = bisect_right(self.ends, start)
+        j = bisect_left(self.starts, end)
+        left = self.ends[i - 1] if i else 0
+        right = self.starts[j] if j < len(self.starts) else len(self.text)
+        return self.text[left:right].strip()
 
 
 @dataclass
@@ -340,20 +367,18 @@ def _display(surface: str, position_capital: bool) -> str:
     """
     words = surface.split()
 
-    def pieces(word: str) -> list[str]:
-        return [p for p in re.split(r"[-‐‑–]", word) if p]
-
     def proper(piece: str) -> bool:  # an acronym or a name with inner capitals: keep as is
         return any(c.isupper() for c in piece[1:])
 
-    title_case = len(words) > 1 and all(
-        p[:1].isupper() for w in words for p in pieces(w) if p[:1].isalpha()
+    lower_first = position_capital or (
+        len(words) > 1
+        and all(p[:1].isupper() for w in words for p in _HYPHEN.split(w) if p[:1].isalpha())
     )
     out = []
     for w in words:
-        parts = re.split(r"([-‐‑–])", w)
+        parts = _HYPHEN_KEPT.split(w)
         for i, part in enumerate(parts):
-            if part[:1].isupper() and not proper(part) and (position_capital or title_case):
+            if lower_first and part[:1].isupper() and not proper(part):
                 parts[i] = part[:1].lower() + part[1:]
         out.append("".join(parts))
     last = out[-1]
@@ -397,6 +422,22 @@ def _texts(lower_of: Mapping[str, str], papers: set[str]) -> list[str]:
     return [lower_of[p] for p in sorted(papers)]
 
 
+def _stage(link: Callable[..., Linked]) -> Callable[..., Linked]:
+    """The link stage without collections of cycles (it makes none), its memo tables
+    emptied when it ends."""
+
+    @wraps(link)
+    def run(*args: Any, **kwargs: Any) -> Linked:
+        try:
+            with collector_paused():
+                return link(*args, **kwargs)
+        finally:
+            clear_caches()
+
+    return run
+
+
+@_stage
 def link_concepts(
     papers: Sequence[Paper],
     keyphrases: Sequence[PaperKeyphrases],
@@ -568,11 +609,13 @@ def link_concepts(
         concepts = link_vocabulary(concepts, user_vocab)
     concepts = _without_broader_cycles(concepts)
 
-    mentions = [
-        Mention(p, k, s, t, a, b, sentence_at(by_paper[p].text, a, b))
-        for p, k, s, t, a, b in sorted(raw_mentions, key=lambda m: (m[0], m[1]))
-        if k in kept
-    ]
+    mentions = []
+    sentences = Sentences("")
+    for p, k, s, t, a, b in sorted(raw_mentions, key=lambda m: (m[0], m[1])):
+        if k in kept:
+            if sentences.text is not by_paper[p].text:  # a paper's mentions come together
+                sentences = Sentences(by_paper[p].text)
+            mentions.append(Mention(p, k, s, t, a, b, sentences.at(a, b)))
     return Linked(concepts, mentions, merges)
 
 
@@ -626,9 +669,7 @@ def near_duplicates(
 
     prefetch(vectors, (k for members in groups.values() if len(members) > 1 for k in members))
     alias: Alias = {}
-    for signature, members in sorted(groups.items()):
-        if len(members) < 2:
-            continue
+    for signature, members in sorted(kv for kv in groups.items() if len(kv[1]) > 1):
         members.sort(key=lambda k: (-len(papers_of.get(k, ())), len(k), k))
         head = members[0]
         for other in members[1:]:
@@ -671,7 +712,7 @@ MAX_LABEL_ROUNDS = 4
 like a third concept's); in practice one or two rounds."""
 
 
-@lru_cache(maxsize=500_000)
+@cache
 def label_fold(label: str) -> str:
     """What two labels share when a reader would take them for the same concept: lower case,
     hyphens and spaces unified, every word singular.
@@ -705,7 +746,8 @@ def label_collisions(concepts: Sequence[Concept], *, acronyms: bool = True) -> d
     for c in concepts:
         for f in _folds(c, acronyms=acronyms):
             named[f].add(c.key)
-    return {f: sorted(keys) for f, keys in sorted(named.items()) if len(keys) > 1}
+    shared = sorted((f, keys) for f, keys in named.items() if len(keys) > 1)
+    return {f: sorted(keys) for f, keys in shared}
 
 
 def acronym_senses(concepts: Sequence[Concept], n_papers: dict[str, int]) -> dict[str, str]:
@@ -789,7 +831,10 @@ def label_merges(concepts: Sequence[Concept], n_papers: dict[str, int]) -> Alias
         return k
 
     collisions = label_collisions(concepts)
-    for keys in collisions.values():
+    read: dict[str, list[str]] = defaultdict(list)  # key -> the labels it shares, in order
+    for fold, keys in collisions.items():
+        for key in keys:
+            read[key].append(fold)
         for other in keys[1:]:
             a, b = root(keys[0]), root(other)
             if a != b:
@@ -807,13 +852,12 @@ def label_merges(concepts: Sequence[Concept], n_papers: dict[str, int]) -> Alias
             if key == head:
                 continue
             c = by_key[key]
-            shared = sorted(f for f, keys in collisions.items() if key in keys)
             alias[key] = (
                 head,
                 f"label merge: {key!r} labelled {c.pref_label!r} ({n_papers.get(key, 0)} "
                 f"papers) into {head!r} labelled {target.pref_label!r} "
                 f"({n_papers.get(head, 0)} papers), both read "
-                + " / ".join(repr(f) for f in shared),
+                + " / ".join(repr(f) for f in read[key]),
             )
     return alias
 
@@ -1022,26 +1066,48 @@ def _spelled_in(  # noqa: PLR0913 - the corpus-wide tables _spelled_out made
     """The concepts that the papers at ``indices`` spell out and did not rank, as (index,
     paper key, concept key, surface, start, end, the share of the paper's last score needed)."""
     spelled = []
+    # What each distinct token reads with the corpus's acronyms: (folded words, inner
+    # capital, acronyms among its words, its words spelled out, whether an n-gram may start
+    # with it). A paper that defines an acronym otherwise reads the tokens holding it again.
+    shared: dict[str, tuple[tuple[str, ...], bool, int, str, bool]] = {}
+
+    def read(token: str, acronyms: dict[str, str]) -> tuple[tuple[str, ...], bool, int, str, bool]:
+        words = folded_words(token)
+        inner_capital = any(ch.isupper() for ch in token[1:])
+        more = " ".join(acronyms.get(w, w) for w in words)
+        # a one-token n-gram is keyed only with an inner capital; a longer one grows from a
+        # token whose spelling begins a concept key
+        return (
+            words,
+            inner_capital,
+            sum(w in acronyms for w in words),
+            more,
+            (inner_capital or more in prefixes),
+        )
+
     for index in indices:
         paper = papers[index]
         acronyms = _layered(global_acronyms, paper_acronyms[paper.key])
         window = paper.text[:MAX_TEXT_CHARS]
-        tokens = [
-            (m.start(), m.end(), m.group())
-            for m in re.finditer(r"[\w.+#]+(?:[-‐‑–][\w.+#]+)*", window)
-        ]
-        # Each token is folded once; an n-gram's key is its tokens' folded words, the last one
+        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(window)]
+        # Each token is read once; an n-gram's key is its tokens' folded words, the last one
         # singular (``concept_key`` of its text), unless a gap between its tokens folds to a
         # word of its own ("A™ B"), when the text itself is keyed.
-        folds = [folded_words(t) for _, _, t in tokens]
-        gaps = (window[tokens[k - 1][1] : tokens[k][0]] for k in range(1, len(tokens)))
-        clean_gap = [True] + [not g or g.isspace() or not folded_words(g) for g in gaps]
-        # per token, once: what the n-grams through it read
-        inner_capital = [any(ch.isupper() for ch in t[1:]) for _, _, t in tokens]
-        defined = [sum(w in acronyms for w in words) for words in folds]
-        spelled_token = [" ".join(acronyms.get(w, w) for w in words) for words in folds]
+        table = [
+            shared.get(t) or shared.setdefault(t, read(t, global_acronyms)) for *_, t in tokens
+        ]
+        if acronyms is not global_acronyms:  # its own acronyms: the tokens with one, again
+            own = {
+                s for s, long in paper_acronyms[paper.key].items() if global_acronyms.get(s) != long
+            }
+            table = [
+                e if own.isdisjoint(e[0]) else read(tokens[k][2], acronyms)
+                for k, e in enumerate(table)
+            ]
         found: list[tuple[int, int, int, int, str]] = []  # (-n, i, start, end, key)
         for i in range(len(tokens)):
+            if not table[i][4]:  # nothing can start here
+                continue
             head = ""
             words: list[str] = []
             in_acronyms = 0  # how many of ``words`` are acronyms defined for this paper
@@ -1049,11 +1115,14 @@ def _spelled_in(  # noqa: PLR0913 - the corpus-wide tables _spelled_out made
             for n in range(1, min(longest, len(tokens) - i) + 1):
                 j = i + n - 1
                 start, end = tokens[i][0], tokens[j][1]
-                words += folds[j]
-                in_acronyms += defined[j]
-                clean = clean and (n == 1 or clean_gap[j])
+                folds, _, defined, more, _ = table[j]
+                words += folds
+                in_acronyms += defined
+                if clean and n > 1:
+                    gap = window[tokens[j - 1][1] : tokens[j][0]]
+                    clean = not gap or gap.isspace() or not folded_words(gap)
                 # a single common word is never linked by spelling alone (see below)
-                if n > 1 or inner_capital[i]:
+                if n > 1 or table[i][1]:
                     if clean and words:  # ``_expand`` of the key, with the counts made above
                         last = singular(words[-1])
                         plain = " ".join((*words[:-1], last))
@@ -1071,7 +1140,6 @@ def _spelled_in(  # noqa: PLR0913 - the corpus-wide tables _spelled_out made
                         )
                     if key in papers_of:
                         found.append((-n, i, start, end, key))
-                more = spelled_token[j]
                 head = (f"{head} {more}" if more else head) if head else more
                 if head not in prefixes:
                     break

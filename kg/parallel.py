@@ -91,6 +91,22 @@ def forked(
             gc.unfreeze()
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused in this process for the block.
+
+    For a stage that makes millions of objects that last and next to no reference cycles
+    (linking, unpickling a forked task's result): each collection would only walk the
+    survivors again (a fifth of the 45k link stage's time; 84 cycles found after it)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def fork_map(tasks: Sequence[Callable[[], Any]], *, workers: int | None = None) -> list[Any]:
     """The results of ``tasks``, in order, computed as ``forked`` does."""
     with forked(tasks, workers=workers) as handles:
