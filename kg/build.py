@@ -239,7 +239,8 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
     concept_vectors = concept_vectors.bind(phrases)
     _release_free_memory()
     lap("link")
-    graph = build_graph(ingest.papers, linked)
+    with collector_paused():  # millions of edge dicts that last, no cycles
+        graph = build_graph(ingest.papers, linked)
     lap("graph")
     analysis = analyse(graph, config=config, backend=graph_backend)
     lap("analyse")

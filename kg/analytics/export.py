@@ -29,7 +29,7 @@ from kg.analytics.bridges import bridging_concepts
 from kg.analytics.gaps import research_gaps
 from kg.analytics.stability import cluster_stability, louvain
 from kg.analytics.thematic import thematic_map
-from kg.analytics.trends import concept_trends, emerging_concepts
+from kg.analytics.trends import concept_periods, concept_trends, emerging_concepts
 from kg.extract.score import prefetch
 from kg.graph import concept_network, concept_node
 from kg.parallel import forked
@@ -73,8 +73,9 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
     # a big network's Louvain reruns run in forked processes while this one makes the rest
     runs = [partial(louvain, clustered, seed=s, resolution=resolution) for s in seeds]
     with forked(runs if clustered.size() >= FORK_EDGES else []) as reruns:
-        trends = concept_trends(papers, mentions, freq=TREND_FREQ)
-        emerging = emerging_concepts(papers, mentions, freq=TREND_FREQ)
+        periods = concept_periods(papers, mentions, freq=TREND_FREQ)
+        trends = concept_trends(papers, mentions, freq=TREND_FREQ, periods=periods)
+        emerging = emerging_concepts(papers, mentions, freq=TREND_FREQ, periods=periods)
         thematic = thematic_map(
             net,
             cluster_of,

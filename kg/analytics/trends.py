@@ -17,6 +17,7 @@ Papers without a date (or with only a year when months are asked for) are left o
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,13 +99,18 @@ def concept_periods(
 
 
 def concept_trends(
-    papers: pd.DataFrame, mentions: pd.DataFrame, *, freq: str = "month"
+    papers: pd.DataFrame,
+    mentions: pd.DataFrame,
+    *,
+    freq: str = "month",
+    periods: Periods | None = None,
 ) -> pd.DataFrame:
     """Each concept's papers per period, with the period's total and the concept's share.
 
     One row per concept and period where the concept has papers (long format: pivot it for a
     plot). ``papers`` needs ``key`` and ``date`` columns, ``mentions`` needs ``paper``,
-    ``concept_key`` and ``concept`` (the tables of a build).
+    ``concept_key`` and ``concept`` (the tables of a build); ``periods``, the counts
+    ``concept_periods`` made of them, if made already.
 
     >>> papers = pd.DataFrame({"key": ["p1", "p2", "p3"],
     ...                        "date": ["2025-03-02", "2025-04-10", "2025-04-20"]})
@@ -115,7 +121,7 @@ def concept_trends(
     0  2025-03     LLM       1    1.0
     1  2025-04     LLM       2    1.0
     """
-    p = concept_periods(papers, mentions, freq=freq)
+    p = concept_periods(papers, mentions, freq=freq) if periods is None else periods
     rows, cols = np.nonzero(p.counts)
     counts = p.counts[rows, cols]
     frame = pd.DataFrame(  # columns, not one dict per row: a big build has millions of rows
@@ -221,11 +227,13 @@ def emerging_concepts(
     smoothing: float = 1.0,
     burst_scale: float = 2.0,
     burst_gamma: float = 1.0,
+    periods: Periods | None = None,
 ) -> pd.DataFrame:
     """One row per concept with dated papers: first appearance, growth and strongest burst.
 
     Sorted fastest-growing first; ``growth`` is left empty (NaN) for concepts with fewer than
-    ``min_papers`` dated papers, whose trend is noise, and they sort last.
+    ``min_papers`` dated papers, whose trend is noise, and they sort last. ``periods``: as
+    for ``concept_trends``.
 
     >>> papers = pd.DataFrame({"key": [f"p{i}" for i in range(8)],
     ...                        "date": ["2025-01-05"] * 4 + ["2025-02-05"] * 4})
@@ -237,7 +245,7 @@ def emerging_concepts(
     0     new  2025-01-05       4
     1     old  2025-01-05       3
     """
-    p = concept_periods(papers, mentions, freq=freq)
+    p = concept_periods(papers, mentions, freq=freq) if periods is None else periods
     columns: dict[str, list[Any]] = {
         name: []
         for name in (
@@ -262,19 +270,32 @@ def emerging_concepts(
         total = counts.sum(axis=1)
         growth = np.where(total >= min_papers, growth, np.nan)
         bursts = kleinberg_bursts(counts, p.totals, scale=burst_scale, gamma=burst_gamma)
-        for j in range(len(counts)):
+        burst = bursts.any(axis=1).tolist()
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero error: z is infinite
+            figures = zip(
+                total.tolist(),
+                growth.tolist(),
+                np.expm1(growth).tolist(),
+                (growth / se).tolist(),
+                strict=True,
+            )
+        for j, (n, b, per_period, z) in enumerate(figures):
             i = lo + j
-            start, end, weight = _strongest_burst(bursts[j], counts[j], p.totals, scale=burst_scale)
+            start, end, weight = (
+                _strongest_burst(bursts[j], counts[j], p.totals, scale=burst_scale)
+                if burst[j]
+                else (0, 0, 0.0)
+            )
             first = p.first_seen[i]
             row = (
                 p.labels[i],
                 p.keys[i],
-                int(total[j]),
+                int(n),
                 first,
                 first[: FREQS[freq]],
-                _round(growth[j]),
-                _round(np.expm1(growth[j])),
-                _round(growth[j] / se[j]),
+                _round(b),
+                _round(per_period),
+                _round(z),
                 p.names[start] if weight else "",
                 p.names[end] if weight else "",
                 round(weight, 6),
@@ -292,7 +313,7 @@ def emerging_concepts(
 
 
 def _round(value: float) -> float:
-    return round(float(value), 6) if np.isfinite(value) else float("nan")
+    return round(value, 6) if math.isfinite(value) else float("nan")
 
 
 def _strongest_burst(

@@ -94,14 +94,15 @@ class _Packed:
     def phrase_set(self) -> set[str]:
         return set(self.phrases.split("\n")) if self.phrases else set()
 
-    def candidates(self) -> list[Candidate]:
+    def candidates(self, keep: Sequence[bool]) -> list[Candidate]:
+        """The candidates that ``keep`` marks, in order."""
         if not self.phrases:
             return []
+        rows = zip(self.phrases.split("\n"), self.surfaces, self.numbers.tolist(), strict=True)
         return [
-            Candidate(phrase, surface or phrase, *map(int, numbers))
-            for phrase, surface, numbers in zip(
-                self.phrases.split("\n"), self.surfaces, self.numbers, strict=True
-            )
+            Candidate(phrase, surface or phrase, *numbers)
+            for (phrase, surface, numbers), ok in zip(rows, keep, strict=True)
+            if ok
         ]
 
 
@@ -114,7 +115,7 @@ def _select(
 
     scored = ~np.isnan(row.scores)
     ranked = rank(
-        [c for c, ok in zip(row.candidates(), scored, strict=True) if ok],
+        row.candidates(scored.tolist()),
         row.scores[scored].tolist(),
         position_weight=config.position_weight,
         corpus_weight=config.corpus_weight,
