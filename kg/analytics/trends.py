@@ -270,7 +270,7 @@ def emerging_concepts(
         total = counts.sum(axis=1)
         growth = np.where(total >= min_papers, growth, np.nan)
         bursts = kleinberg_bursts(counts, p.totals, scale=burst_scale, gamma=burst_gamma)
-        burst = bursts.any(axis=1).tolist()
+        burst = np.asarray(bursts.any(axis=1)).tolist()
         with np.errstate(divide="ignore", invalid="ignore"):  # a zero error: z is infinite
             figures = zip(
                 total.tolist(),
