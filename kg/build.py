@@ -375,13 +375,14 @@ def _release_free_memory() -> None:
         pass
 
 
-SIDE_EXPORTS = ("html", "gexf", "vosviewer", "cytoscape", "tables")
+SIDE_EXPORTS = ("html", "gexf", "vosviewer", "cytoscape", "analytics")
 """Exports written in a forked process on a big graph, while this one writes the others: the
-drawings (they share one layout) and the tables, about as long as the RDF and GraphML."""
+drawings (they share one layout), then the analytics (whose Louvain reruns fork from there),
+about as long as the RDF, GraphML and tables."""
 FORK_EXPORT_EDGES = 500_000
 """Graph edges from which the side exports are written in a forked process (45k fast: 2.8M)."""
 OWN_PROCESSES = ("analytics",)
-"""Exports that fork processes of their own: written after the side exports' process is done."""
+"""Exports that fork processes of their own: on a small graph, written after the others."""
 
 
 def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(WRITERS)) -> None:
@@ -395,7 +396,8 @@ def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(
         writer(name)
     big = built.graph.number_of_edges() >= FORK_EXPORT_EDGES
     side = [n for n in exports if n in SIDE_EXPORTS] if big else []
-    here = [n for n in exports if n not in side and n not in OWN_PROCESSES]
+    later = [n for n in exports if n in OWN_PROCESSES and n not in side]
+    here = [n for n in exports if n not in side and n not in later]
     if not here:  # nothing to write beside them: no second process
         here, side = side, []
     if side:
@@ -405,7 +407,7 @@ def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(
         for handle in beside:
             paths, times = handle.result()
             written, timings = written + paths, timings | times
-    paths, times = _write(built, folder, [n for n in exports if n in OWN_PROCESSES])
+    paths, times = _write(built, folder, later)
     written, timings = written + paths, timings | times
     built.timings.update((f"export_{name}", timings[name]) for name in exports)
     manifest = built.manifest([p.name for p in written] + ["build.json"])
