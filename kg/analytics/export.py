@@ -32,7 +32,7 @@ from kg.analytics.thematic import thematic_map
 from kg.analytics.trends import concept_periods, concept_trends, emerging_concepts
 from kg.extract.score import prefetch
 from kg.graph import concept_network, concept_node
-from kg.parallel import forked
+from kg.parallel import cores, forked
 
 if TYPE_CHECKING:
     from kg.build import Build
@@ -70,9 +70,11 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
 
     seed, resolution = build.config.seed, build.config.resolution
     seeds = range(seed + 1, seed + STABILITY_RUNS)
-    # a big network's Louvain reruns run in forked processes while this one makes the rest
+    # a big network's Louvain reruns run in forked processes while this one makes the rest,
+    # on the other cores (on two, more processes than cores only take memory)
     runs = [partial(louvain, clustered, seed=s, resolution=resolution) for s in seeds]
-    with forked(runs if clustered.size() >= FORK_EDGES else []) as reruns:
+    big = clustered.size() >= FORK_EDGES
+    with forked(runs if big else [], workers=max(1, cores() - 1)) as reruns:
         periods = concept_periods(papers, mentions, freq=TREND_FREQ)
         trends = concept_trends(papers, mentions, freq=TREND_FREQ, periods=periods)
         emerging = emerging_concepts(papers, mentions, freq=TREND_FREQ, periods=periods)
