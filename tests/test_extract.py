@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -116,3 +118,25 @@ def test_int8_model_is_fused_and_close_to_the_packaged_model():
     fast = OnnxEmbedder(Config().model, workers=1).embed(texts)
     exact = SentenceTransformerEmbedder(Config().model, device="cpu").embed(texts)
     assert np.all((fast * exact).sum(axis=1) > 0.98)
+
+
+def test_an_embedder_used_before_a_fork_embeds_in_the_forked_process():
+    """A forked process (the link stage and the side exports of a big build) makes its own
+    thread pool: the threads of the parent's are not in it, and work queued for them would
+    wait forever. Run in a separate interpreter, so that a hang fails the test."""
+    script = """
+import numpy as np
+from kg.config import Config
+from kg.extract.embedders import OnnxEmbedder
+from kg.parallel import fork_map
+onnx = OnnxEmbedder(Config().model, workers=2)
+texts = [f"phrase number {i} of the test" for i in range(40)]
+here = onnx.embed(texts)  # its thread pool is made in this process
+(there,) = fork_map([lambda: onnx.embed(texts)], workers=1)
+print("same" if np.allclose(here, there, atol=1e-6) else "different")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["same"]

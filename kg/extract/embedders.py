@@ -226,6 +226,7 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         self.workers = workers or min(4, os.cpu_count() or 1)
         self._executor: Any = None
+        self._executor_pid = 0
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(
             str(folder / "model.int8.onnx"),
@@ -272,10 +273,13 @@ class OnnxEmbedder:
         return _normalise(np.stack(rows))
 
     def _pool(self) -> Any:
-        if self._executor is None:
+        # a forked process (the link stage, the side exports) makes its own: the threads of
+        # the parent's pool are not in it
+        if self._executor is None or self._executor_pid != os.getpid():
             from concurrent.futures import ThreadPoolExecutor
 
             self._executor = ThreadPoolExecutor(self.workers)
+            self._executor_pid = os.getpid()
         return self._executor
 
 
