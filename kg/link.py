@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache, partial, wraps
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -610,11 +610,11 @@ def link_concepts(
     concepts = _without_broader_cycles(concepts)
 
     mentions = []
-    sentences = Sentences("")
+    sentences, of = Sentences(""), None  # a paper's sentence breaks, for its mentions
     for p, k, s, t, a, b in sorted(raw_mentions, key=lambda m: (m[0], m[1])):
         if k in kept:
-            if sentences.text is not by_paper[p].text:  # a paper's mentions come together
-                sentences = Sentences(by_paper[p].text)
+            if p != of:
+                sentences, of = Sentences(by_paper[p].text), p
             mentions.append(Mention(p, k, s, t, a, b, sentences.at(a, b)))
     return Linked(concepts, mentions, merges)
 
@@ -1052,6 +1052,16 @@ def _spelled_out(
     return extra
 
 
+class _Token(NamedTuple):
+    """What the spelled-out search reads of a token, once."""
+
+    words: tuple[str, ...]  # folded (``folded_words``)
+    inner_capital: bool
+    acronyms: int  # how many of its words are defined acronyms
+    spelled: str  # its words, acronyms spelled out
+    starts: bool  # whether an n-gram that could be a concept key may start with it
+
+
 def _spelled_in(  # noqa: PLR0913 - the corpus-wide tables _spelled_out made
     papers: Sequence[Paper],
     indices: range,
@@ -1066,23 +1076,22 @@ def _spelled_in(  # noqa: PLR0913 - the corpus-wide tables _spelled_out made
     """The concepts that the papers at ``indices`` spell out and did not rank, as (index,
     paper key, concept key, surface, start, end, the share of the paper's last score needed)."""
     spelled = []
-    # What each distinct token reads with the corpus's acronyms: (folded words, inner
-    # capital, acronyms among its words, its words spelled out, whether an n-gram may start
-    # with it). A paper that defines an acronym otherwise reads the tokens holding it again.
-    shared: dict[str, tuple[tuple[str, ...], bool, int, str, bool]] = {}
+    # What each distinct token reads with the corpus's acronyms. A paper that defines an
+    # acronym otherwise reads the tokens holding it again.
+    shared: dict[str, _Token] = {}
 
-    def read(token: str, acronyms: dict[str, str]) -> tuple[tuple[str, ...], bool, int, str, bool]:
+    def read(token: str, acronyms: dict[str, str]) -> _Token:
         words = folded_words(token)
         inner_capital = any(ch.isupper() for ch in token[1:])
-        more = " ".join(acronyms.get(w, w) for w in words)
+        spelled = " ".join(acronyms.get(w, w) for w in words)
         # a one-token n-gram is keyed only with an inner capital; a longer one grows from a
         # token whose spelling begins a concept key
-        return (
+        return _Token(
             words,
             inner_capital,
             sum(w in acronyms for w in words),
-            more,
-            (inner_capital or more in prefixes),
+            spelled,
+            inner_capital or spelled in prefixes,
         )
 
     for index in indices:
@@ -1101,12 +1110,12 @@ def _spelled_in(  # noqa: PLR0913 - the corpus-wide tables _spelled_out made
                 s for s, long in paper_acronyms[paper.key].items() if global_acronyms.get(s) != long
             }
             table = [
-                e if own.isdisjoint(e[0]) else read(tokens[k][2], acronyms)
+                e if own.isdisjoint(e.words) else read(tokens[k][2], acronyms)
                 for k, e in enumerate(table)
             ]
         found: list[tuple[int, int, int, int, str]] = []  # (-n, i, start, end, key)
         for i in range(len(tokens)):
-            if not table[i][4]:  # nothing can start here
+            if not table[i].starts:  # nothing can start here
                 continue
             head = ""
             words: list[str] = []
@@ -1122,7 +1131,7 @@ def _spelled_in(  # noqa: PLR0913 - the corpus-wide tables _spelled_out made
                     gap = window[tokens[j - 1][1] : tokens[j][0]]
                     clean = not gap or gap.isspace() or not folded_words(gap)
                 # a single common word is never linked by spelling alone (see below)
-                if n > 1 or table[i][1]:
+                if n > 1 or table[i].inner_capital:
                     if clean and words:  # ``_expand`` of the key, with the counts made above
                         last = singular(words[-1])
                         plain = " ".join((*words[:-1], last))

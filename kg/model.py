@@ -132,5 +132,6 @@ class Mention:
 
 def _by_fields(record: Any) -> tuple[Any, ...]:
     """Pickled as its class and field values (the link stage's result crosses processes):
-    a third of the time of the slots' default, a state dict per record."""
+    half the time of the slots' default, a state dict per record (15.7 -> 7.5 s for
+    the 45k link result, pickled and unpickled)."""
     return (type(record), tuple(getattr(record, name) for name in record.__slots__))
