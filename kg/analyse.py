@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import networkx as nx
 
 from kg.config import Config
 from kg.graph import PAPER, concept_network, induced_network
-from kg.parallel import forked
+from kg.parallel import cores, forked
 
 LABEL_TERMS = 3
 BETWEENNESS_BUDGET = 10_000_000
@@ -26,6 +28,9 @@ MIN_PIVOTS = 16
 concepts of two or more papers) 16 pivots take 23 s, 64 took 122 s."""
 FORK_EDGES = 50_000
 """Co-occurrence edges from which betweenness runs in a forked process beside the rest."""
+STABILITY_RUNS = 5
+"""Louvain runs the stability analytics compare: the build's seed and the next
+``STABILITY_RUNS - 1`` (``rerun_seeds``)."""
 
 
 @dataclass
@@ -40,6 +45,10 @@ class Analysis:
     network: nx.Graph | None = field(default=None, compare=False, repr=False)
     """The concept co-occurrence network the analysis ran on (kept so later stages need not
     copy it again: on a big corpus it is the largest object of a build)."""
+    reruns: dict[int, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
+    """Louvain partitions of the clustered network for further seeds (``rerun_seeds``: the
+    stability analytics' reruns), made beside the analysis on a big network; seed -> ``louvain``
+    partition."""
 
 
 def _backend_kwargs(backend: str | None) -> dict[str, str]:
@@ -59,11 +68,20 @@ def _backend_kwargs(backend: str | None) -> dict[str, str]:
     return {"backend": backend}
 
 
-def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None = None) -> Analysis:
+def analyse(
+    graph: nx.Graph,
+    *,
+    config: Config = Config(),
+    backend: str | None = None,
+    rerun_seeds: Sequence[int] = (),
+) -> Analysis:
     """Communities and centralities; deterministic for a given ``config.seed``.
 
     ``backend`` runs Louvain, PageRank and betweenness on a networkx backend (dispatch); results
     differ from networkx's only as much as the backend's algorithms do.
+    ``rerun_seeds``: on a big network, Louvain is also run with these seeds (what the stability
+    analytics compare) in forked processes beside the rest, into ``Analysis.reruns``: the
+    cores an analysis leaves idle make them, not the exports that follow.
 
     >>> from kg.graph import build_graph
     >>> g = nx.Graph()
@@ -96,9 +114,14 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
             return {n: 1 / len(net) for n in net}
         return dict(nx.pagerank(net, weight="weight", **bk))
 
-    # on a big graph betweenness, then PageRank, run in a forked process meanwhile (its own core)
-    side = [betweenness, ranks] if net.size() >= FORK_EDGES and not bk else []
-    with forked(side, workers=1) as handles:
+    # on a big graph betweenness, then PageRank, run in a forked process meanwhile (its own
+    # core); the reruns after them, in a second one (on two cores, three processes finish
+    # sooner than two: betweenness alone takes about as long as the Louvain here)
+    big = net.size() >= FORK_EDGES and not bk
+    seeds = list(rerun_seeds) if big else []
+    runs = [partial(louvain, clustered, seed=s, resolution=config.resolution) for s in seeds]
+    side: list[Callable[[], object]] = [betweenness, ranks, *runs] if big else []
+    with forked(side, workers=max(2, cores() - 1) if runs else 1) as handles:
         communities = nx.community.louvain_communities(
             clustered, weight="weight", resolution=config.resolution, seed=config.seed, **bk
         )
@@ -117,6 +140,7 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
         degree = dict(net.degree())
         between, notes["betweenness"] = handles[0].result() if handles else betweenness()
         pagerank = handles[1].result() if handles else ranks()
+        reruns = {s: h.result() for s, h in zip(seeds, handles[2:], strict=True)}
 
     def rank(node: str) -> tuple[int, float, str]:
         return (-papers[node], -pagerank[node], node)
@@ -140,7 +164,21 @@ def analyse(graph: nx.Graph, *, config: Config = Config(), backend: str | None =
         if weight:
             cluster_of[node] = min(weight, key=lambda c: (-weight[c], c))
     notes["clusters"] = len(ordered)
-    return Analysis(cluster_of, labels, degree, pagerank, between, modularity, notes, net)
+    return Analysis(cluster_of, labels, degree, pagerank, between, modularity, notes, net, reruns)
+
+
+def rerun_seeds(seed: int) -> range:
+    """The seeds of the Louvain reruns compared with the build's own, ``seed``."""
+    return range(seed + 1, seed + STABILITY_RUNS)
+
+
+def louvain(net: nx.Graph, *, seed: int, resolution: float = 1.0) -> dict[str, int]:
+    """One Louvain partition as node -> community number (numbered in a canonical order)."""
+    communities = nx.community.louvain_communities(
+        net, weight="weight", resolution=resolution, seed=seed
+    )
+    ordered = sorted((sorted(c) for c in communities), key=lambda c: (-len(c), c[0]))
+    return {n: i for i, nodes in enumerate(ordered) for n in nodes}
 
 
 def _betweenness(

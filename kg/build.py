@@ -25,13 +25,13 @@ from typing import Any
 
 import networkx as nx
 
-from kg.analyse import Analysis, analyse
+from kg.analyse import Analysis, analyse, rerun_seeds
 from kg.config import Config
 from kg.errors import InputError, OutputError
 from kg.export import WRITERS, writer
 from kg.extract import PhraseCache, extract_keyphrases, load_embedder
 from kg.extract.embedders import Embedder
-from kg.extract.score import LabelVectors
+from kg.extract.score import LabelVectors, derive_models
 from kg.graph import build_graph, concept_node
 from kg.ingest import IngestResult, MapChunks, read_papers
 from kg.link import Linked, link_concepts
@@ -160,12 +160,15 @@ def make_graph(
     cache: str | os.PathLike[str] | None = None,
     graph_backend: str | None = None,
     dask: str | None = None,
+    analytics: bool = True,
 ) -> Build:
     """Run every stage in memory and return the ``Build`` (nothing is written).
 
     ``cache``: folder of the persistent extraction cache (see ``kg.extract.cache``).
     ``dask``: a Dask scheduler address, or ``local:N``: its workers clean the records and
     score the papers (see ``kg.distributed``); the other stages run here.
+    ``analytics``: the Louvain reruns that the ``analytics`` export compares are made during
+    the analysis (on a big graph, where they use its idle cores); without them, by that export.
     """
     with contextlib.ExitStack() as cluster:
         map_chunks = None
@@ -185,6 +188,7 @@ def make_graph(
             graph_backend,
             dask,
             map_chunks,
+            rerun_seeds=rerun_seeds(config.seed) if analytics else (),
             done_with_cluster=cluster.close,  # its workers' memory is not needed after scoring
         )
 
@@ -200,6 +204,7 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
     dask: str | None,
     map_chunks: MapChunks | None,
     *,
+    rerun_seeds: Sequence[int],
     done_with_cluster: Callable[[], None],
 ) -> Build:
     timings: dict[str, float] = {}
@@ -211,7 +216,11 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
         timings[name] = now - clock
         clock = now
 
-    ingest = read_papers([Path(p) for p in inputs], map_chunks=map_chunks)
+    # the models derived from the embedding model (distilled, exported to int8) are made, if
+    # missing, in a forked process while this one reads the papers
+    making = [partial(derive_models, config, str(cache) if cache else None)]
+    with forked(making if embedder is None and not dask else [], workers=1):
+        ingest = read_papers([Path(p) for p in inputs], map_chunks=map_chunks)
     if config.strict and ingest.rejected:
         first = "; ".join(f"{r.file} {r.locator}: {r.reason}" for r in ingest.rejected[:3])
         raise InputError(
@@ -242,7 +251,7 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
     with collector_paused():  # millions of edge dicts that last, no cycles
         graph = build_graph(ingest.papers, linked)
     lap("graph")
-    analysis = analyse(graph, config=config, backend=graph_backend)
+    analysis = analyse(graph, config=config, backend=graph_backend, rerun_seeds=rerun_seeds)
     lap("analyse")
     return Build(
         config,
@@ -457,6 +466,7 @@ def build(
             cache=cache,
             graph_backend=graph_backend,
             dask=dask,
+            analytics="analytics" in exports,
         )
         write_exports(built, folder, exports=exports)
     return built

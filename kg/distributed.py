@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from kg.config import Config
 from kg.errors import ConfigError, KGError
-from kg.extract.score import TASK, Row, _derive, _worker_phrases, score_task
+from kg.extract.score import TASK, Row, _worker_phrases, derive_models, score_task
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -202,7 +202,7 @@ def score_on_dask(
     kind, _ = parse_address(address)
     worker_cache = cache if kind == "local" else None
     if kind == "local":
-        _derive(config, worker_cache)  # once here, not in every local worker at the same time
+        derive_models(config, worker_cache)  # once here, not in every local worker at the same time
     with connect(address) as client:
         before = client.run(_model_loads)
         yield from in_order(

@@ -77,6 +77,28 @@ def test_forked_analysis_equals_the_one_process_analysis(graph, monkeypatch, con
     assert runs_forked.runs.equals(runs_here.runs) and runs_forked.ari == runs_here.ari
 
 
+def test_reruns_made_beside_a_big_analysis_are_the_louvain_runs_of_those_seeds(graph, monkeypatch):
+    """``rerun_seeds``: on a big network the stability reruns are made during the analysis, in
+    forked processes; each is the partition that ``louvain`` makes with its seed, and the
+    analysis itself is unchanged."""
+    import kg.analyse
+    from kg.analyse import clustering_network, louvain
+
+    config = Config(cluster_core_above=10, betweenness_exact_max=10)
+    small = analyse(graph, config=config, rerun_seeds=[1, 2, 3])
+    assert small.reruns == {}  # below FORK_EDGES: the analytics export makes them
+    monkeypatch.setattr(kg.analyse, "FORK_EDGES", 0)
+    big = analyse(graph, config=config, rerun_seeds=[1, 2, 3])
+    assert big == small and big.betweenness == small.betweenness
+    net = concept_network(graph)
+    papers = {n: _papers(graph, n) for n in net}
+    clustered = clustering_network(net, papers, config=config)
+    assert clustered is not net
+    assert set(big.reruns) == {1, 2, 3}
+    for seed, partition in big.reruns.items():
+        assert set(partition) == set(clustered) and partition == louvain(clustered, seed=seed)
+
+
 def test_forked_tasks_run_in_child_processes_and_return_in_order():
     import os
 

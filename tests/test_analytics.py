@@ -335,6 +335,27 @@ def test_louvain_reruns_in_a_forked_process_give_the_same_tables(demo_build, mon
         pd.testing.assert_frame_equal(forked[name], here[name])
 
 
+def test_reruns_made_by_the_analysis_give_the_same_tables(demo_build, monkeypatch):
+    """A big build's analysis makes the stability reruns (``rerun_seeds``); the analytics
+    export then uses them instead of running Louvain again: the same tables and summary."""
+    import dataclasses
+
+    import kg.analyse
+    import kg.analytics.export as export
+    from kg.analyse import analyse, rerun_seeds
+
+    built, _ = demo_build
+    here, summary = export.analytics_tables(built)
+    monkeypatch.setattr(kg.analyse, "FORK_EDGES", 0)
+    analysis = analyse(built.graph, config=built.config, rerun_seeds=rerun_seeds(built.config.seed))
+    assert set(analysis.reruns) == set(rerun_seeds(built.config.seed))
+    monkeypatch.setattr(export, "louvain", None)  # not called again
+    made, made_summary = export.analytics_tables(dataclasses.replace(built, analysis=analysis))
+    assert made_summary == summary
+    for name in here:
+        pd.testing.assert_frame_equal(made[name], here[name])
+
+
 def test_gaps_on_real_embeddings_never_co_occur(demo_build, loaded):
     built, _ = demo_build
     vectors = built.concept_vectors

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from kg.analyse import FORK_EDGES, clustering_network
+from kg.analyse import FORK_EDGES, clustering_network, louvain, rerun_seeds
 from kg.analytics.bridges import bridging_concepts
 from kg.analytics.gaps import research_gaps
-from kg.analytics.stability import cluster_stability, louvain
+from kg.analytics.stability import cluster_stability
 from kg.analytics.thematic import thematic_map
 from kg.analytics.trends import concept_periods, concept_trends, emerging_concepts
 from kg.extract.score import prefetch
@@ -37,8 +37,6 @@ from kg.parallel import cores, forked
 if TYPE_CHECKING:
     from kg.build import Build
 
-STABILITY_RUNS = 5
-"""Louvain runs compared: the build's own seed and the next ``STABILITY_RUNS - 1`` seeds."""
 TREND_FREQ = "month"
 THEMATIC_MIN_CONCEPTS = 3
 """Clusters smaller than this stay off the thematic map (their density is meaningless)."""
@@ -69,10 +67,14 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
     clustered = clustering_network(net, {n: occurrences[n] for n in net}, config=build.config)
 
     seed, resolution = build.config.seed, build.config.resolution
-    seeds = range(seed + 1, seed + STABILITY_RUNS)
-    # a big network's Louvain reruns run in forked processes while this one makes the rest,
-    # on the other cores (on two, more processes than cores only take memory)
-    runs = [partial(louvain, clustered, seed=s, resolution=resolution) for s in seeds]
+    seeds = rerun_seeds(seed)
+    # the Louvain reruns, unless the analysis made them: on a big network in forked processes
+    # while this one makes the rest, on the other cores (on two, more processes than cores only
+    # take memory)
+    made = [a.reruns[s] for s in seeds] if all(s in a.reruns for s in seeds) else None
+    runs = (
+        [] if made else [partial(louvain, clustered, seed=s, resolution=resolution) for s in seeds]
+    )
     big = clustered.size() >= FORK_EDGES
     with forked(runs if big else [], workers=max(1, cores() - 1)) as reruns:
         periods = concept_periods(papers, mentions, freq=TREND_FREQ)
@@ -107,7 +109,7 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
         resolution=resolution,
         reference={n: cluster_of[n] for n in clustered},
         reference_seed=seed,
-        partitions=[r.result() for r in reruns] or None,
+        partitions=made or [r.result() for r in reruns] or None,
     )
     thematic["stability"] = [stability.clusters.get(c, float("nan")) for c in thematic["cluster"]]
 

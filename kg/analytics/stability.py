@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from kg.analyse import FORK_EDGES
+from kg.analyse import FORK_EDGES, louvain
 from kg.parallel import fork_map
 
 
@@ -51,15 +51,6 @@ class Stability:
         }
 
 
-def louvain(net: nx.Graph, *, seed: int, resolution: float = 1.0) -> dict[str, int]:
-    """One Louvain partition as node -> community number (numbered in a canonical order)."""
-    communities = nx.community.louvain_communities(
-        net, weight="weight", resolution=resolution, seed=seed
-    )
-    ordered = sorted((sorted(c) for c in communities), key=lambda c: (-len(c), c[0]))
-    return {n: i for i, nodes in enumerate(ordered) for n in nodes}
-
-
 def cluster_stability(
     net: nx.Graph,
     *,
@@ -74,7 +65,8 @@ def cluster_stability(
 
     ``reference`` is the partition being judged (node -> cluster; by default the first seed's).
     ``partitions``: the seeds' ``louvain`` partitions, in order, where they were made already
-    (``kg.analytics.export`` makes them in a forked process while it makes the other tables).
+    (by ``kg.analyse.analyse``, or by ``kg.analytics.export`` in a forked process while it makes
+    the other tables).
 
     >>> g = nx.barbell_graph(5, 0)
     >>> s = cluster_stability(g, seeds=[1, 2, 3])

@@ -280,7 +280,7 @@ def score_in_processes(
 
     import_keybert()  # imported once here, before the fork, not in each worker
 
-    _derive(config, cache)  # once here, not in every worker at the same time
+    derive_models(config, cache)  # once here, not in every worker at the same time
     tasks = [list(texts[i : i + TASK]) for i in range(0, len(texts), TASK)]
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending = []
@@ -296,8 +296,9 @@ def score_in_processes(
             yield rows
 
 
-def _derive(config: Config, cache: str | None) -> None:
-    """Make the derived model (int8 export, distillation) the workers will load, if missing."""
+def derive_models(config: Config, cache: str | None) -> None:
+    """Make the models derived from ``config.model`` (int8 export, distillation) that scoring
+    loads, where they are missing from the cache."""
     from kg.extract.embedders import OnnxEmbedder, StaticEmbedder
 
     if config.fast or config.prescreen:
