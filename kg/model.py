@@ -89,6 +89,9 @@ class Keyphrase:
     start: int
     end: int
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _by_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class PaperKeyphrases:

@@ -105,6 +105,26 @@ def test_prescreened_keyphrases_are_scored_candidates(texts, embedder):
         assert all(k.score is not None and not np.isnan(k.score) for k in pk.keyphrases)
 
 
+def test_a_corpus_ranked_in_two_processes_ranks_as_in_one(monkeypatch):
+    """A big corpus is ranked in two halves, the second in a forked process: the keyphrases
+    (and their order, scores and spans) are those of a ranking in one process."""
+    import kg.extract
+    from kg.extract import PhraseCache, load_embedder
+
+    papers = read_records([ARXIV_5K]).papers[:120]
+    fast = Config(fast=True)
+    phrases = PhraseCache(load_embedder(fast))
+    here = extract_keyphrases(papers, config=fast, embedder=phrases, progress=False)
+    monkeypatch.setattr(kg.extract, "FORK_RANK_PAPERS", 2)
+    forked = extract_keyphrases(papers, config=fast, embedder=phrases, progress=False)
+    assert [pk.paper_key for pk in forked] == [p.key for p in papers]
+    assert [pk.keyphrases for pk in forked] == [pk.keyphrases for pk in here]
+    assert all(
+        np.array_equal(a.doc_vector, b.doc_vector) for a, b in zip(forked, here, strict=True)
+    )
+    assert sum(len(pk.keyphrases) for pk in here) >= 5 * len(papers)
+
+
 def test_int8_model_is_fused_and_close_to_the_packaged_model():
     import onnx
 

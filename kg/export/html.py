@@ -111,8 +111,9 @@ def select_view(build: Build, *, max_nodes: int) -> View:
     budget = min(len(concepts), max(max_nodes - len(papers), max_nodes // 2))
     chosen = set(concepts[:budget])
     reach: dict[str, tuple[int, float]] = {}
+    adj = graph._adj  # networkx's own adjacency dict: on a big graph its views cost seconds
     for p in papers:
-        ws = [graph.edges[p, c]["weight"] for c in graph[p] if c in chosen]
+        ws = [edge["weight"] for c, edge in adj[p].items() if c in chosen]
         if ws:
             reach[p] = (len(ws), sum(ws))
     ranked = sorted(reach, key=lambda p: (-reach[p][0], -reach[p][1], p))
@@ -124,9 +125,10 @@ def select_view(build: Build, *, max_nodes: int) -> View:
 def _view_edges(graph: nx.Graph, keep: set[str]) -> list[tuple[str, str]]:
     """Every mention link inside ``keep``; each concept's strongest co-occurrence links."""
     edges: set[tuple[str, str]] = set()
+    adj = graph._adj  # networkx's own adjacency dict, read without its views
     for node in keep:
         strongest = []
-        for nb, d in graph[node].items():
+        for nb, d in adj[node].items():
             if nb not in keep:
                 continue
             if d["kind"] == "cooccurs":

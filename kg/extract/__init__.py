@@ -23,6 +23,7 @@ import contextlib
 import os
 from collections import Counter
 from collections.abc import Callable, Generator, Sequence
+from functools import partial
 
 from kg.config import Config
 from kg.extract.candidates import Candidate
@@ -30,7 +31,7 @@ from kg.extract.embedders import Embedder
 from kg.extract.ranking import mmr, rank
 from kg.extract.score import PhraseCache, Row, score_in_processes, score_texts
 from kg.model import MAX_TEXT_CHARS, Keyphrase, Paper, PaperKeyphrases
-from kg.parallel import cores
+from kg.parallel import collector_paused, cores, forked
 
 CHUNK = 512
 """Papers per chunk scored in this process: the embedding work and its memory stay flat however
@@ -40,6 +41,8 @@ POOL_MIN = 256
 and loading the model in each costs more than it saves."""
 POOL_MIN_FAST = 8192
 """The same for fast mode, which scores a few thousand papers a second in one process."""
+FORK_RANK_PAPERS = 8_000
+"""Papers from which the corpus-level ranking runs in two processes."""
 
 
 def _gpu_present() -> bool:
@@ -239,11 +242,22 @@ def extract_keyphrases(
         df.update(scored[key].phrase_set())
     if config.use_mmr and phrases is None:
         phrases = PhraseCache(load_embedder(config, cache=cache))
+    n = len(papers)
+
+    def ranked(part: range) -> list[tuple[Keyphrase, ...]]:
+        return [_select(scored[keys[i]], config, df, n, phrases) for i in part]
+
+    # a big corpus is ranked in two halves, the second in a forked process; the results (a
+    # million small objects, no cycles) are made without the cyclic collector walking them
+    half = (n + 1) // 2 if n >= FORK_RANK_PAPERS else n
+    second = [partial(ranked, range(half, n))] if half < n else []
+    with collector_paused(), forked(second, workers=1) as rest:
+        chosen = ranked(range(half))
+        for other in rest:
+            chosen += other.result()
     return [
-        PaperKeyphrases(
-            paper.key, _select(scored[key], config, df, len(papers), phrases), scored[key].vector
-        )
-        for paper, key in zip(papers, keys, strict=True)
+        PaperKeyphrases(paper.key, top, scored[key].vector)
+        for paper, key, top in zip(papers, keys, chosen, strict=True)
     ]
 
 
