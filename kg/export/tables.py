@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -18,96 +18,87 @@ if TYPE_CHECKING:
 
 
 def tables(build: Build) -> dict[str, pd.DataFrame]:
+    """Every table of ``build``: concepts, papers, mentions, clusters, merges."""
+    return {name: make(build) for name, make in TABLES.items()}
+
+
+def _frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
+    """A DataFrame from its columns (a dict of rows per row would take ten times the memory)."""
+    return pd.DataFrame(columns, columns=list(columns))
+
+
+def concepts_table(build: Build) -> pd.DataFrame:
     a = build.analysis
-    papers_of: dict[str, list[str]] = defaultdict(list)
-    concepts_of: dict[str, list[str]] = defaultdict(list)
-    labels = {c.key: c.pref_label for c in build.linked.concepts}
+    papers: dict[str, int] = defaultdict(int)
     for m in build.linked.mentions:
-        papers_of[m.concept_key].append(m.paper_key)
-        concepts_of[m.paper_key].append(labels[m.concept_key])
-
-    concepts = pd.DataFrame(
-        [
-            {
-                "concept": c.pref_label,
-                "key": c.key,
-                "papers": len(papers_of[c.key]),
-                "degree": a.degree.get(concept_node(c.key), 0),
-                "pagerank": round(a.pagerank.get(concept_node(c.key), 0.0), 6),
-                "betweenness": round(a.betweenness.get(concept_node(c.key), 0.0), 6),
-                "cluster": a.cluster_of.get(concept_node(c.key), -1),
-                "cluster_label": a.cluster_labels.get(
-                    a.cluster_of.get(concept_node(c.key), -1), ""
-                ),
-                "acronym": c.acronym or "",
-                "alt_labels": " | ".join(c.alt_labels),
-                "broader": " | ".join(c.broader),
-            }
-            for c in build.linked.concepts
-        ],
-        columns=[
-            "concept",
-            "key",
-            "papers",
-            "degree",
-            "pagerank",
-            "betweenness",
-            "cluster",
-            "cluster_label",
-            "acronym",
-            "alt_labels",
-            "broader",
-        ],
+        papers[m.concept_key] += 1
+    concepts = build.linked.concepts
+    nodes = [concept_node(c.key) for c in concepts]
+    cluster = [a.cluster_of.get(n, -1) for n in nodes]
+    frame = _frame(
+        {
+            "concept": [c.pref_label for c in concepts],
+            "key": [c.key for c in concepts],
+            "papers": [papers[c.key] for c in concepts],
+            "degree": [a.degree.get(n, 0) for n in nodes],
+            "pagerank": [round(a.pagerank.get(n, 0.0), 6) for n in nodes],
+            "betweenness": [round(a.betweenness.get(n, 0.0), 6) for n in nodes],
+            "cluster": cluster,
+            "cluster_label": [a.cluster_labels.get(cid, "") for cid in cluster],
+            "acronym": [c.acronym or "" for c in concepts],
+            "alt_labels": [" | ".join(c.alt_labels) for c in concepts],
+            "broader": [" | ".join(c.broader) for c in concepts],
+        }
     )
-    concepts = concepts.sort_values(["pagerank", "key"], ascending=[False, True], kind="stable")
+    return frame.sort_values(["pagerank", "key"], ascending=[False, True], kind="stable")
 
-    papers = pd.DataFrame(
-        [
-            {
-                "key": p.key,
-                "id": p.record_id,
-                "title": p.title,
-                "authors": " | ".join(p.authors),
-                "date": p.date or "",
-                "url": p.url or "",
-                "categories": " ".join(p.categories),
-                "cluster": a.cluster_of.get(paper_node(p.key), -1),
-                "concepts": " | ".join(sorted(concepts_of[p.key])),
-                "source": str(p.source),
-            }
-            for p in build.papers
-        ],
-        columns=[
-            "key",
-            "id",
-            "title",
-            "authors",
-            "date",
-            "url",
-            "categories",
-            "cluster",
-            "concepts",
-            "source",
-        ],
-    ).sort_values("key", kind="stable")
 
-    mentions = pd.DataFrame(
-        [
-            {
-                "paper": m.paper_key,
-                "concept": labels[m.concept_key],
-                "concept_key": m.concept_key,
-                "score": m.score,
-                "surface": m.surface,
-                "start": m.start,
-                "end": m.end,
-                "sentence": m.sentence,
-            }
-            for m in build.linked.mentions
-        ],
-        columns=["paper", "concept", "concept_key", "score", "surface", "start", "end", "sentence"],
-    ).sort_values(["paper", "score", "concept_key"], ascending=[True, False, True], kind="stable")
+def papers_table(build: Build) -> pd.DataFrame:
+    a = build.analysis
+    labels = {c.key: c.pref_label for c in build.linked.concepts}
+    concepts_of: dict[str, list[str]] = defaultdict(list)
+    for m in build.linked.mentions:
+        concepts_of[m.paper_key].append(labels[m.concept_key])
+    papers = build.papers
+    frame = _frame(
+        {
+            "key": [p.key for p in papers],
+            "id": [p.record_id for p in papers],
+            "title": [p.title for p in papers],
+            "authors": [" | ".join(p.authors) for p in papers],
+            "date": [p.date or "" for p in papers],
+            "url": [p.url or "" for p in papers],
+            "categories": [" ".join(p.categories) for p in papers],
+            "cluster": [a.cluster_of.get(paper_node(p.key), -1) for p in papers],
+            "concepts": [" | ".join(sorted(concepts_of[p.key])) for p in papers],
+            "source": [str(p.source) for p in papers],
+        }
+    )
+    return frame.sort_values("key", kind="stable")
 
+
+def mentions_table(build: Build) -> pd.DataFrame:
+    labels = {c.key: c.pref_label for c in build.linked.concepts}
+    mentions = build.linked.mentions
+    frame = _frame(
+        {
+            "paper": [m.paper_key for m in mentions],
+            "concept": [labels[m.concept_key] for m in mentions],
+            "concept_key": [m.concept_key for m in mentions],
+            "score": [m.score for m in mentions],
+            "surface": [m.surface for m in mentions],
+            "start": [m.start for m in mentions],
+            "end": [m.end for m in mentions],
+            "sentence": [m.sentence for m in mentions],
+        }
+    )
+    return frame.sort_values(
+        ["paper", "score", "concept_key"], ascending=[True, False, True], kind="stable"
+    )
+
+
+def clusters_table(build: Build) -> pd.DataFrame:
+    a = build.analysis
     sizes: dict[int, int] = defaultdict(int)
     paper_sizes: dict[int, int] = defaultdict(int)
     for node, cid in a.cluster_of.items():
@@ -115,30 +106,40 @@ def tables(build: Build) -> dict[str, pd.DataFrame]:
             sizes[cid] += 1
         else:
             paper_sizes[cid] += 1
-    clusters = pd.DataFrame(
-        [
-            {"cluster": cid, "label": label, "concepts": sizes[cid], "papers": paper_sizes[cid]}
-            for cid, label in sorted(a.cluster_labels.items())
-        ],
-        columns=["cluster", "label", "concepts", "papers"],
+    ordered = sorted(a.cluster_labels.items())
+    return _frame(
+        {
+            "cluster": [cid for cid, _ in ordered],
+            "label": [label for _, label in ordered],
+            "concepts": [sizes[cid] for cid, _ in ordered],
+            "papers": [paper_sizes[cid] for cid, _ in ordered],
+        }
     )
+
+
+def merges_table(build: Build) -> pd.DataFrame:
     merges = pd.DataFrame(
         build.linked.merges, columns=["concept", "pref_label", "merged", "reason"]
     )
-    merges = merges.sort_values(["concept", "merged"], kind="stable")
-    return {
-        "concepts": concepts,
-        "papers": papers,
-        "mentions": mentions,
-        "clusters": clusters,
-        "merges": merges,
-    }
+    return merges.sort_values(["concept", "merged"], kind="stable")
+
+
+TABLES = {
+    "concepts": concepts_table,
+    "papers": papers_table,
+    "mentions": mentions_table,
+    "clusters": clusters_table,
+    "merges": merges_table,
+}
+"""The tables by name, each made from the build on its own."""
 
 
 def write_tables(build: Build, out: Path) -> list[Path]:
+    """Each table as CSV, made and written one after another (a big build's tables are not
+    all held at once)."""
     written = []
-    for name, frame in tables(build).items():
+    for name, make in TABLES.items():
         path = out / f"{name}.csv"
-        frame.to_csv(path, index=False, lineterminator="\n")
+        make(build).to_csv(path, index=False, lineterminator="\n")
         written.append(path)
     return written
