@@ -28,6 +28,11 @@ MIN_PIVOTS = 16
 concepts of two or more papers) 16 pivots take 23 s, 64 took 122 s."""
 FORK_EDGES = 50_000
 """Co-occurrence edges from which betweenness runs in a forked process beside the rest."""
+RERUNS_PER_WORKER = 2
+"""Louvain reruns a forked process makes beside a big analysis: about what sampled betweenness
+and PageRank take in the other (the 45k fast build: 13 s each, 23 s), so the analysis takes no
+longer (two reruns take 26 CPU-s off the 45k export phase; all four made the analysis up to
+25 s longer, with a core idle at its end)."""
 STABILITY_RUNS = 5
 """Louvain runs the stability analytics compare: the build's seed and the next
 ``STABILITY_RUNS - 1`` (``rerun_seeds``)."""
@@ -79,9 +84,9 @@ def analyse(
 
     ``backend`` runs Louvain, PageRank and betweenness on a networkx backend (dispatch); results
     differ from networkx's only as much as the backend's algorithms do.
-    ``rerun_seeds``: on a big network, Louvain is also run with these seeds (what the stability
-    analytics compare) in forked processes beside the rest, into ``Analysis.reruns``: the
-    cores an analysis leaves idle make them, not the exports that follow.
+    ``rerun_seeds``: on a big network, Louvain is also run with the first of these seeds (what the
+    stability analytics compare) in forked processes beside the rest, into ``Analysis.reruns``:
+    as many as the cores an analysis leaves idle make in its time (``RERUNS_PER_WORKER``).
 
     >>> from kg.graph import build_graph
     >>> g = nx.Graph()
@@ -115,13 +120,14 @@ def analyse(
         return dict(nx.pagerank(net, weight="weight", **bk))
 
     # on a big graph betweenness, then PageRank, run in a forked process meanwhile (its own
-    # core); the reruns after them, in a second one (on two cores, three processes finish
-    # sooner than two: betweenness alone takes about as long as the Louvain here)
+    # core), and as many reruns as fit in the time they take, in more (on two cores: two
+    # reruns in a second process; the analytics export makes the others)
     big = net.size() >= FORK_EDGES and not bk
-    seeds = list(rerun_seeds) if big else []
+    workers = max(2, cores() - 1)
+    seeds = list(rerun_seeds)[: RERUNS_PER_WORKER * (workers - 1)] if big else []
     runs = [partial(louvain, clustered, seed=s, resolution=config.resolution) for s in seeds]
     side: list[Callable[[], object]] = [betweenness, ranks, *runs] if big else []
-    with forked(side, workers=max(2, cores() - 1) if runs else 1) as handles:
+    with forked(side, workers=workers if runs else 1) as handles:
         communities = nx.community.louvain_communities(
             clustered, weight="weight", resolution=config.resolution, seed=config.seed, **bk
         )

@@ -94,7 +94,8 @@ def test_reruns_made_beside_a_big_analysis_are_the_louvain_runs_of_those_seeds(g
     papers = {n: _papers(graph, n) for n in net}
     clustered = clustering_network(net, papers, config=config)
     assert clustered is not net
-    assert set(big.reruns) == {1, 2, 3}
+    # the first seeds, as many as the forked processes make in the analysis' time
+    assert list(big.reruns) == [1, 2, 3][: len(big.reruns)] and big.reruns
     for seed, partition in big.reruns.items():
         assert set(partition) == set(clustered) and partition == louvain(clustered, seed=seed)
 

@@ -347,10 +347,20 @@ def test_reruns_made_by_the_analysis_give_the_same_tables(demo_build, monkeypatc
     built, _ = demo_build
     here, summary = export.analytics_tables(built)
     monkeypatch.setattr(kg.analyse, "FORK_EDGES", 0)
-    analysis = analyse(built.graph, config=built.config, rerun_seeds=rerun_seeds(built.config.seed))
-    assert set(analysis.reruns) == set(rerun_seeds(built.config.seed))
-    monkeypatch.setattr(export, "louvain", None)  # not called again
+    seeds = rerun_seeds(built.config.seed)
+    monkeypatch.setattr(kg.analyse, "RERUNS_PER_WORKER", 1)  # some made there, some not
+    monkeypatch.setattr(kg.analyse, "cores", lambda: 2)  # whatever the machine
+    analysis = analyse(built.graph, config=built.config, rerun_seeds=seeds)
+    assert analysis.reruns and set(analysis.reruns) < set(seeds)
+    called = []
+
+    def louvain(net, *, seed, resolution):
+        called.append(seed)
+        return kg.analyse.louvain(net, seed=seed, resolution=resolution)
+
+    monkeypatch.setattr(export, "louvain", louvain)  # only the missing seeds are run again
     made, made_summary = export.analytics_tables(dataclasses.replace(built, analysis=analysis))
+    assert sorted(called) == sorted(set(seeds) - set(analysis.reruns))
     assert made_summary == summary
     for name in here:
         pd.testing.assert_frame_equal(made[name], here[name])
