@@ -17,7 +17,7 @@ import networkx as nx
 
 from kg.config import Config
 from kg.graph import PAPER, concept_network, induced_network
-from kg.parallel import cores, forked
+from kg.parallel import can_fork, cores, forked
 
 LABEL_TERMS = 3
 BETWEENNESS_BUDGET = 10_000_000
@@ -51,7 +51,7 @@ class Analysis:
     """The concept co-occurrence network the analysis ran on (kept so later stages need not
     copy it again: on a big corpus it is the largest object of a build)."""
     reruns: dict[int, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
-    """Louvain partitions of the clustered network for further seeds (``rerun_seeds``: the
+    """Louvain partitions of the clustered network for further seeds (``stability_seeds``: the
     stability analytics' reruns), made beside the analysis on a big network; seed -> ``louvain``
     partition."""
 
@@ -78,15 +78,16 @@ def analyse(
     *,
     config: Config = Config(),
     backend: str | None = None,
-    rerun_seeds: Sequence[int] = (),
+    stability_seeds: Sequence[int] = (),
 ) -> Analysis:
     """Communities and centralities; deterministic for a given ``config.seed``.
 
     ``backend`` runs Louvain, PageRank and betweenness on a networkx backend (dispatch); results
     differ from networkx's only as much as the backend's algorithms do.
-    ``rerun_seeds``: on a big network, Louvain is also run with the first of these seeds (what the
-    stability analytics compare) in forked processes beside the rest, into ``Analysis.reruns``:
-    as many as the cores an analysis leaves idle make in its time (``RERUNS_PER_WORKER``).
+    ``stability_seeds``: on a big network, Louvain is also run with the first of these seeds
+    (what the stability analytics compare) in forked processes beside the rest, into
+    ``Analysis.reruns``: as many as the cores an analysis leaves idle make in its time
+    (``RERUNS_PER_WORKER``).
 
     >>> from kg.graph import build_graph
     >>> g = nx.Graph()
@@ -119,15 +120,17 @@ def analyse(
             return {n: 1 / len(net) for n in net}
         return dict(nx.pagerank(net, weight="weight", **bk))
 
-    # on a big graph betweenness, then PageRank, run in a forked process meanwhile (its own
-    # core), and as many reruns as fit in the time they take, in more (on two cores: two
-    # reruns in a second process; the analytics export makes the others)
+    # on a big graph betweenness and PageRank run in forked processes meanwhile, and as many
+    # reruns as fit in the time they take (on two cores: two, in one process beside the one
+    # with betweenness; the analytics export makes the others); where nothing forks, none
     big = net.size() >= FORK_EDGES and not bk
-    workers = max(2, cores() - 1)
-    seeds = list(rerun_seeds)[: RERUNS_PER_WORKER * (workers - 1)] if big else []
+    spare = max(2, cores() - 1)
+    wanted = list(stability_seeds)[: RERUNS_PER_WORKER * (spare - 1)]
+    seeds = wanted if big and can_fork() and cores() > 1 else []
     runs = [partial(louvain, clustered, seed=s, resolution=config.resolution) for s in seeds]
     side: list[Callable[[], object]] = [betweenness, ranks, *runs] if big else []
-    with forked(side, workers=workers if runs else 1) as handles:
+    workers = min(spare, 1 + -(-len(runs) // RERUNS_PER_WORKER)) if runs else 1
+    with forked(side, workers=workers) as handles:
         communities = nx.community.louvain_communities(
             clustered, weight="weight", resolution=config.resolution, seed=config.seed, **bk
         )

@@ -188,7 +188,7 @@ def make_graph(
             graph_backend,
             dask,
             map_chunks,
-            rerun_seeds=rerun_seeds(config.seed) if analytics else (),
+            stability_seeds=rerun_seeds(config.seed) if analytics else (),
             done_with_cluster=cluster.close,  # its workers' memory is not needed after scoring
         )
 
@@ -204,7 +204,7 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
     dask: str | None,
     map_chunks: MapChunks | None,
     *,
-    rerun_seeds: Sequence[int],
+    stability_seeds: Sequence[int],
     done_with_cluster: Callable[[], None],
 ) -> Build:
     timings: dict[str, float] = {}
@@ -251,7 +251,7 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
     with collector_paused():  # millions of edge dicts that last, no cycles
         graph = build_graph(ingest.papers, linked)
     lap("graph")
-    analysis = analyse(graph, config=config, backend=graph_backend, rerun_seeds=rerun_seeds)
+    analysis = analyse(graph, config=config, backend=graph_backend, stability_seeds=stability_seeds)
     lap("analyse")
     return Build(
         config,
@@ -389,8 +389,8 @@ def _release_free_memory() -> None:
 
 SIDE_EXPORTS = ("html", "gexf", "vosviewer", "cytoscape", "analytics")
 """Exports written in a forked process on a big graph, while this one writes the others: the
-drawings (they share one layout), then the analytics (whose Louvain reruns fork from there),
-about as long as the RDF, GraphML and tables."""
+drawings (they share one layout), then the analytics (with the stability reruns the analysis did
+not make), about as long as the RDF, GraphML and tables."""
 FORK_EXPORT_EDGES = 500_000
 """Graph edges from which the side exports are written in a forked process (45k fast: 2.8M)."""
 OWN_PROCESSES = ("analytics",)

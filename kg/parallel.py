@@ -13,6 +13,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -32,9 +33,12 @@ def cores() -> int:
 
 
 def can_fork() -> bool:
-    return multiprocessing.get_start_method(allow_none=True) in (None, "fork") and hasattr(
-        os, "fork"
-    )
+    """Whether tasks may run in forked processes: where fork is the start method set, or, with
+    none set, on Linux (not on macOS, where forking a process that has run torch can crash)."""
+    method = multiprocessing.get_start_method(allow_none=True)
+    if method is None:
+        return sys.platform.startswith("linux") and hasattr(os, "fork")
+    return method == "fork" and hasattr(os, "fork")
 
 
 class _Later:

@@ -78,17 +78,17 @@ def test_forked_analysis_equals_the_one_process_analysis(graph, monkeypatch, con
 
 
 def test_reruns_made_beside_a_big_analysis_are_the_louvain_runs_of_those_seeds(graph, monkeypatch):
-    """``rerun_seeds``: on a big network the stability reruns are made during the analysis, in
+    """``stability_seeds``: on a big network the stability reruns are made during the analysis, in
     forked processes; each is the partition that ``louvain`` makes with its seed, and the
     analysis itself is unchanged."""
     import kg.analyse
     from kg.analyse import clustering_network, louvain
 
-    config = Config(cluster_core_above=10, betweenness_exact_max=10)
-    small = analyse(graph, config=config, rerun_seeds=[1, 2, 3])
+    config = Config(cluster_core_above=10, betweenness_exact_max=10, resolution=1.3)
+    small = analyse(graph, config=config, stability_seeds=[1, 2, 3])
     assert small.reruns == {}  # below FORK_EDGES: the analytics export makes them
     monkeypatch.setattr(kg.analyse, "FORK_EDGES", 0)
-    big = analyse(graph, config=config, rerun_seeds=[1, 2, 3])
+    big = analyse(graph, config=config, stability_seeds=[1, 2, 3])
     assert big == small and big.betweenness == small.betweenness
     net = concept_network(graph)
     papers = {n: _papers(graph, n) for n in net}
@@ -97,7 +97,8 @@ def test_reruns_made_beside_a_big_analysis_are_the_louvain_runs_of_those_seeds(g
     # the first seeds, as many as the forked processes make in the analysis' time
     assert list(big.reruns) == [1, 2, 3][: len(big.reruns)] and big.reruns
     for seed, partition in big.reruns.items():
-        assert set(partition) == set(clustered) and partition == louvain(clustered, seed=seed)
+        assert set(partition) == set(clustered)
+        assert partition == louvain(clustered, seed=seed, resolution=config.resolution)
 
 
 def test_forked_tasks_run_in_child_processes_and_return_in_order():

@@ -336,7 +336,7 @@ def test_louvain_reruns_in_a_forked_process_give_the_same_tables(demo_build, mon
 
 
 def test_reruns_made_by_the_analysis_give_the_same_tables(demo_build, monkeypatch):
-    """A big build's analysis makes the stability reruns (``rerun_seeds``); the analytics
+    """A big build's analysis makes the stability reruns (``stability_seeds``); the analytics
     export then uses them instead of running Louvain again: the same tables and summary."""
     import dataclasses
 
@@ -350,7 +350,7 @@ def test_reruns_made_by_the_analysis_give_the_same_tables(demo_build, monkeypatc
     seeds = rerun_seeds(built.config.seed)
     monkeypatch.setattr(kg.analyse, "RERUNS_PER_WORKER", 1)  # some made there, some not
     monkeypatch.setattr(kg.analyse, "cores", lambda: 2)  # whatever the machine
-    analysis = analyse(built.graph, config=built.config, rerun_seeds=seeds)
+    analysis = analyse(built.graph, config=built.config, stability_seeds=seeds)
     assert analysis.reruns and set(analysis.reruns) < set(seeds)
     called = []
 

@@ -105,6 +105,25 @@ def test_prescreened_keyphrases_are_scored_candidates(texts, embedder):
         assert all(k.score is not None and not np.isnan(k.score) for k in pk.keyphrases)
 
 
+def test_static_vectors_are_model2vecs_bit_for_bit(texts):
+    """Fast mode averages a float32 copy of model2vec's float16 table and rounds each mean as
+    model2vec does: the vectors are those of model2vec's own ``encode``, bit for bit."""
+    from model2vec import StaticModel
+
+    from kg.config import PACKAGED_MODEL
+    from kg.extract.embedders import StaticEmbedder, _normalise
+
+    embedder = StaticEmbedder()
+    folder = StaticEmbedder.folder(PACKAGED_MODEL)
+    reference = StaticModel.from_pretrained(str(folder))
+    assert reference.embedding.dtype == np.float16 and embedder.model.embedding.dtype == np.float32
+    words = sorted({w for t in texts for w in t.split()})
+    batch = [*texts, "", "x", "GFlowNets", " ".join(words), *words[:200], texts[0] * 40]
+    ours = embedder.embed(batch)
+    theirs = _normalise(reference.encode(batch, show_progress_bar=False, use_multiprocessing=False))
+    assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
+
+
 def test_a_corpus_ranked_in_two_processes_ranks_as_in_one(monkeypatch):
     """A big corpus is ranked in two halves, the second in a forked process: the keyphrases
     (and their order, scores and spans) are those of a ranking in one process."""

@@ -23,8 +23,10 @@ def tables(build: Build) -> dict[str, pd.DataFrame]:
 
 
 def _frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
-    """A DataFrame from its columns (a dict of rows per row would take ten times the memory)."""
-    return pd.DataFrame(columns, columns=list(columns))
+    """A DataFrame from its columns (a dict per row would take ten times the memory); with no
+    rows, of ``object`` columns, as a frame of dicts is."""
+    empty = not any(columns.values())
+    return pd.DataFrame(columns, columns=list(columns), dtype=object if empty else None)
 
 
 def concepts_table(build: Build) -> pd.DataFrame:

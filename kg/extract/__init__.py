@@ -247,9 +247,11 @@ def extract_keyphrases(
     def ranked(part: range) -> list[tuple[Keyphrase, ...]]:
         return [_select(scored[keys[i]], config, df, n, phrases) for i in part]
 
-    # a big corpus is ranked in two halves, the second in a forked process; the results (a
-    # million small objects, no cycles) are made without the cyclic collector walking them
-    half = (n + 1) // 2 if n >= FORK_RANK_PAPERS else n
+    # a big corpus is ranked in two halves, the second in a forked process (not with MMR, which
+    # embeds, maybe on a GPU, nor beside a Dask client's threads); the results (a million small
+    # objects, no cycles) are made without the cyclic collector walking them
+    split = n >= FORK_RANK_PAPERS and not config.use_mmr and not dask
+    half = (n + 1) // 2 if split else n
     second = [partial(ranked, range(half, n))] if half < n else []
     with collector_paused(), forked(second, workers=1) as rest:
         chosen = ranked(range(half))

@@ -293,10 +293,15 @@ def _max_seq_length(source: str) -> int:
 
 
 def _distill(source: str, folder: Path, pca_dims: int) -> None:
+    import importlib
     from functools import partial
 
-    from model2vec.distill import distill, inference
+    from model2vec.distill import distill
 
+    try:
+        inference: Any = importlib.import_module("model2vec.distill.inference")
+    except ImportError:  # another layout of model2vec: its bar stays
+        inference = None
     # a build distils beside the reading of the papers: a second progress bar would garble
     # the first (model2vec's has no switch)
     bar = getattr(inference, "tqdm", None)

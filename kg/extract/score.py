@@ -299,9 +299,10 @@ def score_in_processes(
 def derive_models(config: Config, cache: str | None) -> None:
     """Make the models derived from ``config.model`` (int8 export, distillation) that scoring
     loads, where they are missing from the cache."""
+    from kg.extract import _device
     from kg.extract.embedders import OnnxEmbedder, StaticEmbedder
 
     if config.fast or config.prescreen:
         StaticEmbedder.folder(config.model, cache=cache)
-    if not config.fast:
+    if not config.fast and _device(config) == "cpu":  # a GPU embeds with the model itself
         OnnxEmbedder.folder(config.model, cache=cache)
