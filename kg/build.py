@@ -167,8 +167,9 @@ def make_graph(
     ``cache``: folder of the persistent extraction cache (see ``kg.extract.cache``).
     ``dask``: a Dask scheduler address, or ``local:N``: its workers clean the records and
     score the papers (see ``kg.distributed``); the other stages run here.
-    ``analytics``: the Louvain reruns that the ``analytics`` export compares are made during
-    the analysis (on a big graph, where they use its idle cores); without them, by that export.
+    ``analytics``: on a big graph, some of the Louvain reruns that the ``analytics`` export
+    compares are made during the analysis, on the cores it leaves idle (``kg.analyse``);
+    without, that export makes them all.
     """
     with contextlib.ExitStack() as cluster:
         map_chunks = None
