@@ -30,8 +30,8 @@ FORK_EDGES = 50_000
 """Co-occurrence edges from which betweenness runs in a forked process beside the rest."""
 RERUNS_PER_WORKER = 2
 """Louvain reruns a forked process makes beside a big analysis: about what sampled betweenness
-and PageRank take in the other (the 45k fast build: 13 s each, 23 s), so the analysis takes no
-longer (two reruns take 26 CPU-s off the 45k export phase; all four made the analysis up to
+and PageRank take in the other (45k fast build, py-spy: ~13 s each, ~23 s), so the analysis
+takes no longer (two reruns take 26 CPU-s off the 45k export phase; all four made the analysis up to
 25 s longer, with a core idle at its end)."""
 STABILITY_RUNS = 5
 """Louvain runs the stability analytics compare: the build's seed and the next

@@ -291,9 +291,6 @@ def _link(
         label_vectors=label_vectors,
         doc_vectors=_doc_matrix(keyphrases),
     )
-    # the stage's memo tables are emptied: their pages go back before the result is handed
-    # over (in a forked process, while the build process unpickles it)
-    _release_free_memory()
     (vectors,) = made
     return linked, vectors
 

@@ -276,16 +276,13 @@ def _completed(
 def _without_plain_words(acronyms: dict[str, str], papers: Sequence[Paper]) -> dict[str, str]:
     """Corpus-wide acronyms, less those the corpus writes more often as ordinary lower-case
     words ("map", "fine") than with capitals."""
-    written: Counter[str] = Counter()  # every short word as written (counted in C)
-    words = re.compile(r"\b[A-Za-z]{2,12}\b").findall
-    for paper in papers:
-        written.update(words(paper.text[:MAX_TEXT_CHARS]))
     lower: Counter[str] = Counter()
     capital: Counter[str] = Counter()
-    for w, n in written.items():
-        folded = w.lower()
-        if folded in acronyms:
-            (lower if w == folded else capital)[folded] += n
+    for paper in papers:
+        for w in re.findall(r"\b[A-Za-z]{2,12}\b", paper.text[:MAX_TEXT_CHARS]):
+            folded = w.lower()
+            if folded in acronyms:
+                (lower if w == folded else capital)[folded] += 1
     return {
         s: long
         for s, long in acronyms.items()

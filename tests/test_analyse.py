@@ -88,6 +88,7 @@ def test_reruns_made_beside_a_big_analysis_are_the_louvain_runs_of_those_seeds(g
     small = analyse(graph, config=config, stability_seeds=[1, 2, 3])
     assert small.reruns == {}  # below FORK_EDGES: the analytics export makes them
     monkeypatch.setattr(kg.analyse, "FORK_EDGES", 0)
+    monkeypatch.setattr(kg.analyse, "cores", lambda: 2)  # one core: the reruns run in here
     big = analyse(graph, config=config, stability_seeds=[1, 2, 3])
     assert big == small and big.betweenness == small.betweenness
     net = concept_network(graph)
