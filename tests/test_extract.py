@@ -179,3 +179,28 @@ print("same" if np.allclose(here, there, atol=1e-6) else "different")
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["same"]
+
+
+def test_keyberts_cosine_is_scikit_learns_bit_for_bit():
+    """KeyBERT scores by ``exact_cosine`` (scikit-learn's argument checks cost more than the
+    product for an abstract): the same numbers and dtype as ``cosine_similarity``, near-zero
+    rows and mixed dtypes included; KeyBERT's own function is back after the block."""
+    import keybert._model
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    from kg.extract.score import _plain_cosine, exact_cosine
+
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        dtypes = [(np.float32, np.float32), (np.float64, np.float32), (np.float16, np.float16)]
+        dx, dy = dtypes[trial % 3]
+        x = rng.standard_normal((1 + trial % 2, 384)).astype(dx) * rng.choice([1e-9, 1.0, 1e3])
+        y = rng.standard_normal((1 + trial % 40, 384)).astype(dy)
+        y[0] = 0.0 if trial % 5 == 0 else y[0]
+        ours, theirs = exact_cosine(x, y), cosine_similarity(x, y)
+        assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs), trial
+    assert exact_cosine([[1.0, 0.0]], [[0.0, 1.0]]).tolist() == [[0.0]]  # lists: scikit-learn's
+    plain = keybert._model.cosine_similarity
+    with _plain_cosine():
+        assert keybert._model.cosine_similarity is exact_cosine
+    assert keybert._model.cosine_similarity is plain

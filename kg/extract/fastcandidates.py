@@ -18,11 +18,13 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from kg.extract.candidates import BAD_FIRST, GENERIC, Candidate
 
 NOUN, ADJ, PART, STOP = 1, 2, 4, 8
+CHUNK = NOUN | ADJ | PART
+"""The classes a chunk is made of."""
 
 STOP_WORDS = frozenset(
     """a about above across after afterwards again against all almost alone along already also
@@ -188,7 +190,7 @@ def _chunk_end(classes: list[int], i: int, n: int) -> int:
     large deformation", "model | trained ..."); at the chunk's end it is a gerund ("data
     mining")."""
     j = i
-    while j < n and classes[j] & (NOUN | ADJ | PART):
+    while j < n and classes[j] & CHUNK:
         if (
             j > i
             and classes[j] == PART
@@ -204,15 +206,17 @@ def _chunk_end(classes: list[int], i: int, n: int) -> int:
 def _tokens(text: str) -> list[tuple[int, int, str]]:
     """Words and punctuation as (start, end, text); a possessive "'s" is a token of its own,
     which ends a chunk ("molecular biology's advent")."""
-    tokens = []
-    for m in _WORD.finditer(text):
-        word, start, end = m.group(), m.start(), m.end()
+    tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+    if "'" not in text and "’" not in text:  # most abstracts: no possessive to split
+        return tokens
+    split = []
+    for start, end, word in tokens:
         if len(word) > 3 and word[-2] in "'’" and word[-1] in "sS":
-            tokens.append((start, end - 2, word[:-2]))
-            tokens.append((end - 2, end, word[-2:]))
+            split.append((start, end - 2, word[:-2]))
+            split.append((end - 2, end, word[-2:]))
         else:
-            tokens.append((start, end, word))
-    return tokens
+            split.append((start, end, word))
+    return split
 
 
 def fast_candidates(texts: Sequence[str], *, max_words: int = 4) -> list[list[Candidate]]:
@@ -223,15 +227,22 @@ def fast_candidates(texts: Sequence[str], *, max_words: int = 4) -> list[list[Ca
     for text in texts:
         tokens = _tokens(text)
         words = [t[2] for t in tokens]
-        classes = []
-        for word in words:
-            bits = known.get(word)
-            if bits is None:
-                bits = known[word] = _word_class(word, lex) if word[0].isalnum() else 0
-            classes.append(bits)
+        looked = list(map(known.get, words))
+        if None in looked:  # words met for the first time
+            for k, bits in enumerate(looked):
+                if bits is None:
+                    word = words[k]
+                    bits = known.get(word)
+                    if bits is None:
+                        bits = known[word] = _word_class(word, lex) if word[0].isalnum() else 0
+                    looked[k] = bits
+        classes = cast("list[int]", looked)  # every None filled in above
         seen: dict[str, list[Any]] = {}
         i, n = 0, len(tokens)
         while i < n:
+            if not classes[i] & CHUNK:  # no chunk starts here
+                i += 1
+                continue
             j = _chunk_end(classes, i, n)
             if j == i:
                 i += 1
