@@ -79,6 +79,7 @@ def analyse(
     config: Config = Config(),
     backend: str | None = None,
     stability_seeds: Sequence[int] = (),
+    meanwhile: Callable[[Analysis], None] | None = None,
 ) -> Analysis:
     """Communities and centralities; deterministic for a given ``config.seed``.
 
@@ -88,6 +89,9 @@ def analyse(
     (what the stability analytics compare) in forked processes beside the rest, into
     ``Analysis.reruns``: as many as the cores an analysis leaves idle make in its time
     (``RERUNS_PER_WORKER``).
+    ``meanwhile``: called with the analysis as soon as its clusters and PageRank are known,
+    betweenness still empty: what it does (the drawings' layout, in a build) runs while a big
+    network's betweenness is computed in its forked process.
 
     >>> from kg.graph import build_graph
     >>> g = nx.Graph()
@@ -147,9 +151,27 @@ def analyse(
                 "co-occurs with most, or, with none to join, its own"
             )
         degree = dict(net.degree())
-        between, notes["betweenness"] = handles[0].result() if handles else betweenness()
         pagerank = handles[1].result() if handles else ranks()
+        cluster_of, labels = _clusters(graph, net, communities, papers, pagerank, degree)
+        if meanwhile is not None:
+            meanwhile(Analysis(cluster_of, labels, degree, pagerank, {}, modularity, notes, net))
+        between, notes["betweenness"] = handles[0].result() if handles else betweenness()
         reruns = {s: h.result() for s, h in zip(seeds, handles[2:], strict=True)}
+    notes["clusters"] = len(labels)
+    return Analysis(cluster_of, labels, degree, pagerank, between, modularity, notes, net, reruns)
+
+
+def _clusters(
+    graph: nx.Graph,
+    net: nx.Graph,
+    communities: list[set[str]],
+    papers: dict[str, int],
+    pagerank: dict[str, float],
+    degree: dict[str, int],
+) -> tuple[dict[str, int], dict[int, str]]:
+    """Each node's cluster (0 = the largest; a paper joins the cluster holding most of its
+    mention weight) and each cluster's label (its most central concepts); papers' degrees are
+    added to ``degree``."""
 
     def rank(node: str) -> tuple[int, float, str]:
         return (-papers[node], -pagerank[node], node)
@@ -172,8 +194,7 @@ def analyse(
         degree[node] = len(nbrs)
         if weight:
             cluster_of[node] = min(weight, key=lambda c: (-weight[c], c))
-    notes["clusters"] = len(ordered)
-    return Analysis(cluster_of, labels, degree, pagerank, between, modularity, notes, net, reruns)
+    return cluster_of, labels
 
 
 def rerun_seeds(seed: int) -> range:
@@ -239,11 +260,12 @@ def _complete(net: nx.Graph, communities: list[set[str]]) -> list[set[str]]:
     index = {node: i for i, nodes in enumerate(communities) for node in nodes}
     groups = [set(nodes) for nodes in communities]
     rest = []
+    adj = net._adj  # networkx's adjacency dict: its views cost seconds on a big network
     for node in sorted(net):
         if node in index:
             continue
         weight: dict[int, float] = defaultdict(float)
-        for nb, data in net[node].items():
+        for nb, data in adj[node].items():
             if nb in index:
                 weight[index[nb]] += data.get("weight", 1)
         if weight:

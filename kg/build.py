@@ -161,6 +161,7 @@ def make_graph(
     graph_backend: str | None = None,
     dask: str | None = None,
     analytics: bool = True,
+    drawings: bool = False,
 ) -> Build:
     """Run every stage in memory and return the ``Build`` (nothing is written).
 
@@ -170,6 +171,9 @@ def make_graph(
     ``analytics``: on a big graph, some of the Louvain reruns that the ``analytics`` export
     compares are made during the analysis, on the cores it leaves idle (``kg.analyse``);
     without, that export makes them all.
+    ``drawings``: the drawings' layout and the graph files' view (what the exports of
+    ``DRAWN`` read) are made during the analysis, while betweenness is computed (see
+    ``kg.analyse``), instead of by the first export that needs them.
     """
     with contextlib.ExitStack() as cluster:
         map_chunks = None
@@ -190,6 +194,7 @@ def make_graph(
             dask,
             map_chunks,
             stability_seeds=rerun_seeds(config.seed) if analytics else (),
+            drawings=drawings,
             done_with_cluster=cluster.close,  # its workers' memory is not needed after scoring
         )
 
@@ -206,6 +211,7 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
     map_chunks: MapChunks | None,
     *,
     stability_seeds: Sequence[int],
+    drawings: bool,
     done_with_cluster: Callable[[], None],
 ) -> Build:
     timings: dict[str, float] = {}
@@ -252,22 +258,40 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
     with collector_paused():  # millions of edge dicts that last, no cycles
         graph = build_graph(ingest.papers, linked)
     lap("graph")
-    analysis = analyse(graph, config=config, backend=graph_backend, stability_seeds=stability_seeds)
-    lap("analyse")
-    return Build(
+    built = partial(
+        Build,
         config,
         ingest,
         keyphrases,
         linked,
         graph,
-        analysis,
-        _title(inputs),
-        base,
-        timings,
+        title=_title(inputs),
+        base=base,
+        timings=timings,
         concept_vectors=concept_vectors.restricted(
             k for k in sorted(concept_vectors) if graph.has_node(concept_node(k))
         ),
     )
+    analysis = analyse(
+        graph,
+        config=config,
+        backend=graph_backend,
+        stability_seeds=stability_seeds,
+        meanwhile=(lambda provisional: _lay_out(built(provisional))) if drawings else None,
+    )
+    lap("analyse")
+    return built(analysis)
+
+
+def _lay_out(build: Build) -> None:
+    """The drawings' layout and the graph files' view of ``build``, made once: each is kept
+    with the graph (``kg.export.layout``, ``kg.export.graphml``), where the exports find them
+    (and a forked export process inherits them). Neither reads betweenness."""
+    from kg.export.graphml import file_view
+    from kg.export.layout import node_looks
+
+    file_view(build)
+    node_looks(build)
 
 
 def _link(
@@ -385,6 +409,8 @@ def _release_free_memory() -> None:
         pass
 
 
+DRAWN = frozenset(("html", "gexf", "vosviewer", "cytoscape"))
+"""Exports that read the drawings' layout (``kg.export.layout``; ``make_graph(drawings=)``)."""
 SIDE_EXPORTS = ("html", "gexf", "vosviewer", "cytoscape", "analytics")
 """Exports written in a forked process on a big graph, while this one writes the others: the
 drawings (they share one layout), then the analytics (with the stability reruns the analysis did
@@ -428,9 +454,13 @@ def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(
 
 def _write(built: Build, folder: Path, names: Sequence[str]) -> tuple[list[Path], dict[str, float]]:
     """Write the exports ``names``: the paths written and the seconds each took."""
+    from kg.export import layout
+
     written: list[Path] = []
     timings: dict[str, float] = {}
-    for name in names:
+    for at, name in enumerate(names):
+        if DRAWN.isdisjoint(names[at:]):  # no drawing left to write here: its layout goes
+            layout.forget(built)
         t = time.perf_counter()
         written += writer(name)(built, folder)
         _release_free_memory()
@@ -468,6 +498,7 @@ def build(
             graph_backend=graph_backend,
             dask=dask,
             analytics="analytics" in exports,
+            drawings=not DRAWN.isdisjoint(exports),
         )
         write_exports(built, folder, exports=exports)
     return built

@@ -109,12 +109,9 @@ def concept_network(graph: nx.Graph) -> nx.Graph:
     net = nx.Graph()
     concepts = [n for n, d in graph.nodes(data=True) if d["kind"] == CONCEPT]
     net.add_nodes_from((n, graph.nodes[n]) for n in concepts)
-    source, target = graph.adj, net._adj  # networkx's adjacency: {node: {neighbour: data}}
-    for node in concepts:
-        row = target[node]
-        for nb, data in source[node].items():
-            if data["kind"] == "cooccurs":
-                row[nb] = data
+    source, target = graph._adj, net._adj  # networkx's adjacency: {node: {neighbour: data}}
+    for node in concepts:  # each row a plain dict, as networkx makes them, in the graph's order
+        target[node] = {nb: data for nb, data in source[node].items() if data["kind"] == "cooccurs"}
     return net
 
 

@@ -77,6 +77,31 @@ def test_forked_analysis_equals_the_one_process_analysis(graph, monkeypatch, con
     assert runs_forked.runs.equals(runs_here.runs) and runs_forked.ari == runs_here.ari
 
 
+@pytest.mark.parametrize("big", [False, True])
+def test_meanwhile_gets_the_clusters_and_pagerank_before_betweenness(graph, monkeypatch, big):
+    """``meanwhile`` runs while a big network's betweenness is computed in its forked process:
+    it sees the final clusters, labels, degrees and PageRank, and no betweenness yet."""
+    import kg.analyse
+
+    config = Config(cluster_core_above=10, betweenness_exact_max=10)
+    plain = analyse(graph, config=config)
+    if big:
+        monkeypatch.setattr(kg.analyse, "FORK_EDGES", 0)
+    seen = []
+
+    def meanwhile(provisional):
+        seen.append((dict(provisional.betweenness), provisional))
+
+    final = analyse(graph, config=config, meanwhile=meanwhile)
+    assert final == plain and final.betweenness == plain.betweenness
+    ((betweenness, provisional),) = seen
+    assert betweenness == {} and final.betweenness
+    assert provisional.cluster_of == final.cluster_of
+    assert provisional.cluster_labels == final.cluster_labels
+    assert provisional.pagerank == final.pagerank and provisional.degree == final.degree
+    assert provisional.modularity == final.modularity
+
+
 def test_reruns_made_beside_a_big_analysis_are_the_louvain_runs_of_those_seeds(graph, monkeypatch):
     """``stability_seeds``: on a big network the stability reruns are made during the analysis, in
     forked processes; each is the partition that ``louvain`` makes with its seed, and the

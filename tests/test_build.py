@@ -173,6 +173,29 @@ def test_exports_written_in_a_forked_process_are_the_same_files(demo_build, tmp_
             assert a.read_bytes() == b.read_bytes(), name
 
 
+def test_layout_made_during_the_analysis_is_the_drawings_layout(demo_build, embedder, tmp_path):
+    """``make_graph(drawings=True)`` (what ``build`` asks when a drawing is exported) lays the
+    graph out while the analysis waits for betweenness: the same layout and graph-file view as
+    made from the finished build, the same files; a process lets the layout go once it has
+    written its drawings."""
+    from kg.build import make_graph, output_folder, write_exports
+    from kg.export import graphml, layout
+
+    built, out = demo_build
+    again = make_graph([DEMO], embedder=embedder, progress=False, drawings=True)
+    made = layout._CACHE.get(again.graph)
+    assert made is not None and again.graph in graphml._VIEWS  # made by the analysis
+    assert layout.node_looks(again) is made[1]  # and read by the exports
+    assert made[1:] == layout._compute(again)  # what the finished build gives
+    assert graphml._VIEWS[again.graph][1] == graphml.file_view(built)
+    with output_folder(tmp_path / "out") as folder:
+        write_exports(again, folder)
+    assert layout._CACHE.get(again.graph) is None  # the drawings written, their layout went
+    for name in sorted(p.name for p in out.iterdir()):
+        if name != "build.json":
+            assert (tmp_path / "out" / name).read_bytes() == (out / name).read_bytes(), name
+
+
 def test_link_stage_in_a_forked_process_gives_the_same_concepts(demo_build, embedder, monkeypatch):
     """From ``FORK_LINK_PAPERS`` papers the link stage runs in a forked process and its result
     (concepts, mentions, merges, the label vectors it made) comes back pickled."""

@@ -134,9 +134,11 @@ def _view_edges(graph: nx.Graph, keep: set[str]) -> list[tuple[str, str]]:
             if d["kind"] == "cooccurs":
                 strongest.append((-d["weight"], nb))
             else:
-                edges.add((min(node, nb), max(node, nb)))
-        for _, nb in sorted(strongest)[:COOCCURS_PER_CONCEPT]:
-            edges.add((min(node, nb), max(node, nb)))
+                edges.add((node, nb) if node < nb else (nb, node))
+        if len(strongest) > COOCCURS_PER_CONCEPT:
+            strongest = sorted(strongest)[:COOCCURS_PER_CONCEPT]
+        for _, nb in strongest:
+            edges.add((node, nb) if node < nb else (nb, node))
     return sorted(edges)
 
 

@@ -97,6 +97,12 @@ def cluster_discs(build: Build) -> dict[int, Disc]:
     return _cached(build)[1]
 
 
+def forget(build: Build) -> None:
+    """Let the layout of ``build`` go (a big build's holds a few hundred thousand nodes): a
+    process done with its drawings frees it; ``node_looks`` would compute it again."""
+    _CACHE.pop(build.graph, None)
+
+
 def _cached(build: Build) -> tuple[dict[str, NodeLook], dict[int, Disc]]:
     seed = build.config.seed
     cached = _CACHE.get(build.graph)
@@ -130,8 +136,9 @@ def _compute(build: Build) -> tuple[dict[str, NodeLook], dict[int, Disc]]:
 
     papers = sorted(n for n, d in graph.nodes(data=True) if d["kind"] == PAPER)
     orphans = []
+    adj = graph._adj  # networkx's adjacency dict: its edge views cost seconds on a big graph
     for node in papers:
-        linked = [(pos[nb], graph.edges[node, nb]["weight"]) for nb in graph[node] if nb in pos]
+        linked = [(pos[nb], d["weight"]) for nb, d in adj[node].items() if nb in pos]
         if not linked:
             orphans.append(node)
             continue
@@ -155,7 +162,8 @@ def _compute(build: Build) -> tuple[dict[str, NodeLook], dict[int, Disc]]:
             size = low + (high - low) * math.sqrt(a.pagerank.get(node, 0.0) / max_pr)
         else:
             low, high = PAPER_SIZE
-            size = low + (high - low) * min(1.0, graph.degree(node) / 20)
+            nbrs = adj[node]  # its degree, a link to itself counted twice as networkx does
+            size = low + (high - low) * min(1.0, (len(nbrs) + (node in nbrs)) / 20)
         x, y = pos[node]
         looks[node] = NodeLook(
             round(float(x), 2), round(float(y), 2), round(size, 2), cluster_color(cid), cid
@@ -179,12 +187,18 @@ def _cluster_centres(
     meta = nx.Graph()
     meta.add_nodes_from(ids)
     between: dict[tuple[int, int], float] = defaultdict(float)
-    for u, v, d in graph.edges(data=True):
-        if d["kind"] != "cooccurs":
+    # networkx's own adjacency (each link seen from both ends, once kept): a big build has
+    # millions of links, which the edge view's tuples would cost seconds to walk; the weights
+    # are whole numbers, so the order of the sums does not matter
+    for u, nbrs in graph._adj.items():
+        cu = cluster_of.get(u, -1)
+        if cu not in meta:
             continue
-        cu, cv = cluster_of[u], cluster_of[v]
-        if cu != cv and cu in meta and cv in meta:
-            between[min(cu, cv), max(cu, cv)] += d["weight"]
+        for v, d in nbrs.items():
+            if u < v and d["kind"] == "cooccurs":
+                cv = cluster_of[v]
+                if cv != cu and cv in meta:
+                    between[min(cu, cv), max(cu, cv)] += d["weight"]
     meta.add_weighted_edges_from((u, v, w) for (u, v), w in sorted(between.items()))
     start = nx.spring_layout(meta, seed=seed, weight="weight", iterations=100)
     r = np.array([radius[c] for c in ids])
@@ -265,8 +279,9 @@ def _place_cluster(
             x, y = placed[node]
             pos[node] = (float(x), float(y))
     members = set(nodes)
+    adj = graph._adj
     for node in nodes[CORE:]:  # central first, so each can lean on those placed before it
-        near = [pos[nb] for nb in graph[node] if nb in members and nb in pos]
+        near = [pos[nb] for nb in adj[node] if nb in members and nb in pos]
         angle = rng.uniform(0, 2 * math.pi)  # type: ignore[attr-defined]
         if near:
             x = sum(p[0] for p in near) / len(near)
