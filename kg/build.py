@@ -286,12 +286,15 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
 def _lay_out(build: Build) -> None:
     """The drawings' layout and the graph files' view of ``build``, made once: each is kept
     with the graph (``kg.export.layout``, ``kg.export.graphml``), where the exports find them
-    (and a forked export process inherits them). Neither reads betweenness."""
+    (and a forked export process inherits them). Neither reads betweenness. Its seconds are
+    ``timings["layout"]``, part of the analysis stage's."""
     from kg.export.graphml import file_view
     from kg.export.layout import node_looks
 
+    start = time.perf_counter()
     file_view(build)
     node_looks(build)
+    build.timings["layout"] = time.perf_counter() - start
 
 
 def _link(

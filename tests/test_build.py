@@ -185,6 +185,7 @@ def test_layout_made_during_the_analysis_is_the_drawings_layout(demo_build, embe
     again = make_graph([DEMO], embedder=embedder, progress=False, drawings=True)
     made = layout._CACHE.get(again.graph)
     assert made is not None and again.graph in graphml._VIEWS  # made by the analysis
+    assert 0 < again.timings["layout"] < again.timings["analyse"]
     assert layout.node_looks(again) is made[1]  # and read by the exports
     assert made[1:] == layout._compute(again)  # what the finished build gives
     assert graphml._VIEWS[again.graph][1] == graphml.file_view(built)
