@@ -91,7 +91,8 @@ def analyse(
     (``RERUNS_PER_WORKER``).
     ``meanwhile``: called with the analysis as soon as its clusters and PageRank are known,
     betweenness still empty: what it does (the drawings' layout, in a build) runs while a big
-    network's betweenness is computed in its forked process.
+    network's betweenness is computed in its forked process. Not called when the graph has no
+    concept.
 
     >>> from kg.graph import build_graph
     >>> g = nx.Graph()
@@ -132,7 +133,8 @@ def analyse(
     wanted = list(stability_seeds)[: RERUNS_PER_WORKER * (spare - 1)]
     seeds = wanted if big and can_fork() and cores() > 1 else []
     runs = [partial(louvain, clustered, seed=s, resolution=config.resolution) for s in seeds]
-    side: list[Callable[[], object]] = [betweenness, ranks, *runs] if big else []
+    # PageRank first: ``meanwhile`` needs it, and runs while betweenness is computed
+    side: list[Callable[[], object]] = [ranks, betweenness, *runs] if big else []
     workers = min(spare, 1 + -(-len(runs) // RERUNS_PER_WORKER)) if runs else 1
     with forked(side, workers=workers) as handles:
         communities = nx.community.louvain_communities(
@@ -151,11 +153,11 @@ def analyse(
                 "co-occurs with most, or, with none to join, its own"
             )
         degree = dict(net.degree())
-        pagerank = handles[1].result() if handles else ranks()
+        pagerank = handles[0].result() if handles else ranks()
         cluster_of, labels = _clusters(graph, net, communities, papers, pagerank, degree)
         if meanwhile is not None:
             meanwhile(Analysis(cluster_of, labels, degree, pagerank, {}, modularity, notes, net))
-        between, notes["betweenness"] = handles[0].result() if handles else betweenness()
+        between, notes["betweenness"] = handles[1].result() if handles else betweenness()
         reruns = {s: h.result() for s, h in zip(seeds, handles[2:], strict=True)}
     notes["clusters"] = len(labels)
     return Analysis(cluster_of, labels, degree, pagerank, between, modularity, notes, net, reruns)

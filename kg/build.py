@@ -171,9 +171,9 @@ def make_graph(
     ``analytics``: on a big graph, some of the Louvain reruns that the ``analytics`` export
     compares are made during the analysis, on the cores it leaves idle (``kg.analyse``);
     without, that export makes them all.
-    ``drawings``: the drawings' layout and the graph files' view (what the exports of
-    ``DRAWN`` read) are made during the analysis, while betweenness is computed (see
-    ``kg.analyse``), instead of by the first export that needs them.
+    ``drawings``: the drawings' layout (what the exports of ``DRAWN`` read) and the graph
+    files' view (those and GraphML) are made during the analysis, while betweenness is computed
+    (see ``kg.analyse``), instead of by the first export that needs them.
     """
     with contextlib.ExitStack() as cluster:
         map_chunks = None
@@ -259,34 +259,29 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
         graph = build_graph(ingest.papers, linked)
     lap("graph")
     built = partial(
-        Build,
-        config,
-        ingest,
-        keyphrases,
-        linked,
-        graph,
-        title=_title(inputs),
-        base=base,
-        timings=timings,
-        concept_vectors=concept_vectors.restricted(
-            k for k in sorted(concept_vectors) if graph.has_node(concept_node(k))
-        ),
+        Build, config, ingest, keyphrases, linked, graph, title=_title(inputs), base=base
     )
     analysis = analyse(
         graph,
         config=config,
         backend=graph_backend,
         stability_seeds=stability_seeds,
-        meanwhile=(lambda provisional: _lay_out(built(provisional))) if drawings else None,
+        meanwhile=(lambda provisional: _lay_out(built(provisional), timings)) if drawings else None,
     )
     lap("analyse")
-    return built(analysis)
+    return built(
+        analysis,
+        timings=timings,
+        concept_vectors=concept_vectors.restricted(
+            k for k in sorted(concept_vectors) if graph.has_node(concept_node(k))
+        ),
+    )
 
 
-def _lay_out(build: Build) -> None:
+def _lay_out(build: Build, timings: dict[str, float]) -> None:
     """The drawings' layout and the graph files' view of ``build``, made once: each is kept
     with the graph (``kg.export.layout``, ``kg.export.graphml``), where the exports find them
-    (and a forked export process inherits them). Neither reads betweenness. Its seconds are
+    (and a forked export process inherits them). Neither reads betweenness. Its seconds go to
     ``timings["layout"]``, part of the analysis stage's."""
     from kg.export.graphml import file_view
     from kg.export.layout import node_looks
@@ -294,7 +289,7 @@ def _lay_out(build: Build) -> None:
     start = time.perf_counter()
     file_view(build)
     node_looks(build)
-    build.timings["layout"] = time.perf_counter() - start
+    timings["layout"] = time.perf_counter() - start
 
 
 def _link(
@@ -468,6 +463,7 @@ def _write(built: Build, folder: Path, names: Sequence[str]) -> tuple[list[Path]
         written += writer(name)(built, folder)
         _release_free_memory()
         timings[name] = time.perf_counter() - t
+    layout.forget(built)  # drawn, if it drew
     return written, timings
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
+from kg import parallel
 from kg.analyse import analyse
 from kg.config import Config
 from kg.graph import PAPER, concept_network
@@ -77,25 +78,42 @@ def test_forked_analysis_equals_the_one_process_analysis(graph, monkeypatch, con
     assert runs_forked.runs.equals(runs_here.runs) and runs_forked.ari == runs_here.ari
 
 
-@pytest.mark.parametrize("big", [False, True])
-def test_meanwhile_gets_the_clusters_and_pagerank_before_betweenness(graph, monkeypatch, big):
-    """``meanwhile`` runs while a big network's betweenness is computed in its forked process:
-    it sees the final clusters, labels, degrees and PageRank, and no betweenness yet."""
+@pytest.mark.parametrize(("big", "seeds"), [(False, ()), (True, ()), (True, (1, 2))])
+def test_meanwhile_runs_with_the_final_clusters_while_betweenness_is_computed(
+    graph, monkeypatch, tmp_path, big, seeds
+):
+    """``meanwhile`` sees the final clusters, labels, degrees and PageRank; on a big network it
+    runs while betweenness is still computed in its forked process (with or without stability
+    reruns beside it), not after."""
+    import time
+
     import kg.analyse
 
     config = Config(cluster_core_above=10, betweenness_exact_max=10)
     plain = analyse(graph, config=config)
     if big:
         monkeypatch.setattr(kg.analyse, "FORK_EDGES", 0)
+    done = tmp_path / "betweenness-done"
+    slow = kg.analyse._betweenness
+
+    def betweenness(*args, **kwargs):
+        found = slow(*args, **kwargs)
+        time.sleep(1.0)  # a big network's betweenness takes a while: the hook comes before
+        done.write_text(repr(time.time()))
+        return found
+
+    monkeypatch.setattr(kg.analyse, "_betweenness", betweenness)
     seen = []
-
-    def meanwhile(provisional):
-        seen.append((dict(provisional.betweenness), provisional))
-
-    final = analyse(graph, config=config, meanwhile=meanwhile)
-    assert final == plain and final.betweenness == plain.betweenness
-    ((betweenness, provisional),) = seen
-    assert betweenness == {} and final.betweenness
+    final = analyse(
+        graph,
+        config=config,
+        stability_seeds=seeds,
+        meanwhile=lambda provisional: seen.append((time.time(), provisional)),
+    )
+    assert final == plain
+    ((started, provisional),) = seen
+    if big and parallel.can_fork() and parallel.cores() > 1:  # CI has two cores
+        assert started < float(done.read_text()) - 0.5
     assert provisional.cluster_of == final.cluster_of
     assert provisional.cluster_labels == final.cluster_labels
     assert provisional.pagerank == final.pagerank and provisional.degree == final.degree

@@ -200,6 +200,8 @@ def test_keyberts_cosine_is_scikit_learns_bit_for_bit():
         ours, theirs = exact_cosine(x, y), cosine_similarity(x, y)
         assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs), trial
     assert exact_cosine([[1.0, 0.0]], [[0.0, 1.0]]).tolist() == [[0.0]]  # lists: scikit-learn's
+    with pytest.raises(ValueError):  # no candidate: scikit-learn's error, which KeyBERT catches
+        exact_cosine(x, y[:0])
     plain = keybert._model.cosine_similarity
     with _plain_cosine():
         assert keybert._model.cosine_similarity is exact_cosine

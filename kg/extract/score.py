@@ -9,6 +9,7 @@ each loading the model once. (``kg.distributed`` spreads the same function over 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -227,15 +228,18 @@ def score_texts(
 
 
 def exact_cosine(x: Any, y: Any = None, dense_output: bool = True) -> Any:
-    """scikit-learn's ``cosine_similarity`` for two dense 2-D arrays, the same numbers bit for
-    bit (the same dtype rule, row norms, near-zero norms and product), without its argument
-    checks, which cost some 200 µs a call; any other input goes to scikit-learn."""
+    """scikit-learn's ``cosine_similarity`` for two non-empty dense 2-D float arrays, the same
+    numbers bit for bit (the same dtype rule, row norms, near-zero norms and product), without
+    its argument checks, which cost some 200 µs a call (finiteness is not checked either: as
+    under scikit-learn's ``assume_finite``); any other input goes to scikit-learn."""
     from sklearn.metrics.pairwise import cosine_similarity
 
     if not (
         isinstance(x, np.ndarray)
         and isinstance(y, np.ndarray)
         and x.ndim == y.ndim == 2
+        and x.size
+        and y.size
         and x.shape[1] == y.shape[1]
         and x.dtype.kind == y.dtype.kind == "f"
         and dense_output
@@ -250,20 +254,38 @@ def exact_cosine(x: Any, y: Any = None, dense_output: bool = True) -> Any:
     return x @ y.T
 
 
-@contextlib.contextmanager
-def _plain_cosine() -> Iterator[None]:
-    """KeyBERT's cosine by ``exact_cosine`` while the block runs."""
-    import keybert._model as keybert_model
+class _PlainCosine:
+    """KeyBERT's cosine by ``exact_cosine`` while any block of it runs in this process (threads
+    of one process share KeyBERT's module: the first block in puts it there, the last one out
+    puts scikit-learn's back)."""
 
-    plain = getattr(keybert_model, "cosine_similarity", None)
-    if plain is None:  # another layout of KeyBERT: scikit-learn's own, checks and all
-        yield
-        return
-    keybert_model.cosine_similarity = exact_cosine
-    try:
-        yield
-    finally:
-        keybert_model.cosine_similarity = plain
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._plain: Any = None
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        import keybert._model as keybert_model
+
+        if getattr(keybert_model, "cosine_similarity", None) is None:
+            yield  # another layout of KeyBERT: scikit-learn's own, checks and all
+            return
+        with self._lock:
+            if not self._inside:
+                self._plain = keybert_model.cosine_similarity
+                keybert_model.cosine_similarity = exact_cosine
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if not self._inside:
+                    keybert_model.cosine_similarity = self._plain
+
+
+_plain_cosine = _PlainCosine()
 
 
 def _screen_bonus(c: Candidate) -> float:
