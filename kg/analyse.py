@@ -112,7 +112,8 @@ def analyse(
     if bk:
         notes["graph_backend"] = backend
     # a concept's neighbours are its papers and the concepts it co-occurs with
-    papers = {n: len(graph[n]) - len(net[n]) for n in net}
+    links, cooccurs = graph._adj, net._adj  # networkx's adjacency dicts, without views
+    papers = {n: len(links[n]) - len(cooccurs[n]) for n in net}
     clustered = clustering_network(net, papers, config=config)
 
     def betweenness() -> tuple[dict[str, float], str]:

@@ -88,16 +88,16 @@ def _add_cooccurrences(graph: nx.Graph, mentions: Sequence[Mention]) -> None:
     nodes = [concept_node(k) for k in keys]
     shared: dict[int, dict[str, object]] = {}
     adj = graph._adj  # networkx's adjacency: {node: {neighbour: data}}
+    rows = [adj[u] for u in nodes]
     indptr, indices, data = (a.tolist() for a in (counts.indptr, counts.indices, counts.data))
     for a in range(len(keys)):
-        u = nodes[a]
-        for at in range(indptr[a], indptr[a + 1]):
-            count = data[at]
+        u, row = nodes[a], rows[a]
+        lo, hi = indptr[a], indptr[a + 1]
+        for b, count in zip(indices[lo:hi], data[lo:hi], strict=True):
             shared_data = shared.get(count)
             if shared_data is None:
                 shared_data = shared[count] = {"kind": "cooccurs", "weight": count}
-            v = nodes[indices[at]]
-            adj[u][v] = adj[v][u] = shared_data
+            row[nodes[b]] = rows[b][u] = shared_data
 
 
 def concept_network(graph: nx.Graph) -> nx.Graph:
