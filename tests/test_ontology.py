@@ -118,3 +118,24 @@ def test_the_rdf_written_in_many_parts_is_the_rdf_written_in_few(demo_build, tmp
     for name in ("graph.nt", "graph.ttl"):
         assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.nt", "graph.ttl"]  # no parts
+
+
+def test_literals_are_written_as_pyoxigraph_writes_them():
+    """The exporter writes N-Triples lines itself: each character a literal can hold is escaped
+    as pyoxigraph's serializer escapes it, and what it writes reads back as the same text."""
+    from pyoxigraph import Literal as Lit
+    from pyoxigraph import NamedNode, RdfFormat, Triple, parse, serialize
+
+    from kg.export.rdf import _quoted
+
+    s, p = NamedNode("https://example.org/s"), NamedNode("https://example.org/p")
+    texts = [
+        "x" + "".join(chr(c) for c in range(block, min(block + 4096, 0x110000)))
+        for block in range(0, 0x110000, 4096)
+        if not 0xD800 <= block < 0xE000
+    ]
+    texts = [t.encode("utf-8", "ignore").decode() for t in texts]  # no lone surrogates
+    theirs = serialize([Triple(s, p, Lit(t)) for t in texts], None, RdfFormat.N_TRIPLES)
+    ours = "".join(f"<{s.value}> <{p.value}> {_quoted(t)} .\n" for t in texts).encode()
+    assert ours == theirs
+    assert [t.object.value for t in parse(ours, format=RdfFormat.N_TRIPLES)] == texts

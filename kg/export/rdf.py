@@ -94,19 +94,46 @@ PREFIXES = {
 
 
 class _Terms:
-    """The vocabulary as pyoxigraph terms, made once (``T.skos.prefLabel``-style access)."""
+    """The vocabulary in its N-Triples form (``<iri>``), each made once."""
 
     def __init__(self) -> None:
-        from pyoxigraph import NamedNode
+        self._made: dict[str, str] = {}
 
-        self.node = NamedNode
-        self._made: dict[str, Any] = {}
-
-    def __call__(self, iri: str) -> Any:
+    def __call__(self, iri: str) -> str:
         term = self._made.get(iri)
         if term is None:
-            term = self._made[iri] = self.node(iri)
+            term = self._made[iri] = f"<{iri}>"
         return term
+
+
+_ESCAPES = str.maketrans(
+    {
+        **{chr(c): f"\\u{c:04X}" for c in (*range(0x20), 0x7F, 0xFFFE, 0xFFFF)},
+        "\b": "\\b",
+        "\t": "\\t",
+        "\n": "\\n",
+        "\f": "\\f",
+        "\r": "\\r",
+        '"': '\\"',
+        "\\": "\\\\",
+    }
+)
+_TO_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f\ufffe\uffff]')
+
+
+def _external(iri: str) -> str:
+    """An IRI from outside the build (a vocabulary's, a paper's URL), checked by pyoxigraph."""
+    from pyoxigraph import NamedNode
+
+    return f"<{NamedNode(iri).value}>"
+
+
+def _quoted(text: str) -> str:
+    """A literal's lexical form in N-Triples quotes, escaped as pyoxigraph (and the N-Triples
+    canonical form) escape it."""
+    if _TO_ESCAPE.search(text):
+        text = text.translate(_ESCAPES)
+    return f'"{text}"'
 
 
 CONCEPTS_PER_PART = 50_000
@@ -118,48 +145,50 @@ only, never on the machine."""
 
 def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
     """Every triple of the build as a ``pyoxigraph.Triple``, each subject's triples together
-    and in a fixed order, the VoID description (with statistics of the data) last."""
-    from pyoxigraph import Triple
+    and in a fixed order, the VoID description (with statistics of the data) last: what
+    pyoxigraph reads of the N-Triples that ``write_turtle`` writes."""
+    from pyoxigraph import RdfFormat, parse
 
     stats = _Statistics()
     for part in _parts(build, base):
-        yield from stats.counted(part())
-    for s, pred, o in _void(stats, Iris(base), build.title, _Terms()):
-        yield Triple(s, pred, o)
+        yield from parse(b"".join(_blocks(stats.counted(part()))), format=RdfFormat.N_TRIPLES)
+    void = _void(stats, Iris(base), build.title, _Terms())
+    yield from parse(b"".join(_blocks(void)), format=RdfFormat.N_TRIPLES)
 
 
-Part = Callable[[], Iterator[tuple[Any, Any, Any]]]
+Part = Callable[[], Iterator[tuple[str, str, str]]]
+"""A part of the data: a generator function of triples, each term in its N-Triples form."""
 
 
 def _parts(build: Build, base: str) -> list[Part]:
     """The data triples in consecutive parts (each a generator function): the scheme and the
     clusters with the first concepts, then concepts, then papers, a fixed number a part. A
-    subject's triples never straddle two parts."""
-    from pyoxigraph import Literal as Lit
-    from pyoxigraph import NamedNode
+    subject's triples never straddle two parts.
 
+    Each term comes in its N-Triples form (``<iri>``, ``"text"@en``): a triple is then one line
+    of text, made without a term object per value (10M triples on the 45k corpus)."""
     iris = Iris(base)
     term = _Terms()
     a = term(str(RDF.type))
-    xsd_integer, xsd_double = term(str(XSD.integer)), term(str(XSD.double))
+    xsd_integer, xsd_double = str(XSD.integer), str(XSD.double)
 
-    def en(text: str) -> Any:
-        return Lit(text, language="en")
+    def en(text: str) -> str:
+        return f"{_quoted(text)}@en"
 
-    integers: dict[int, Any] = {}  # counts and offsets repeat: one literal for each value
+    integers: dict[int, str] = {}  # counts and offsets repeat: one literal for each value
 
-    def integer(value: int) -> Any:
+    def integer(value: int) -> str:
         found = integers.get(value)
         if found is None:
-            found = integers[value] = Lit(str(int(value)), datatype=xsd_integer)
+            found = integers[value] = f'"{int(value)}"^^<{xsd_integer}>'
         return found
 
-    def double(value: float) -> Any:
-        return Lit(str(round(float(value), 6)), datatype=xsd_double)
+    def double(value: float) -> str:
+        return f'"{round(float(value), 6)}"^^<{xsd_double}>'
 
-    def date(value: str) -> Any:
+    def date(value: str) -> str:
         datatype = {4: XSD.gYear, 7: XSD.gYearMonth}.get(len(value), XSD.date)
-        return Lit(value, datatype=term(str(datatype)))
+        return f"{_quoted(value)}^^{term(str(datatype))}"
 
     p = {name: term(str(iri)) for name, iri in _PREDICATES.items()}
     analysis = build.analysis
@@ -168,20 +197,20 @@ def _parts(build: Build, base: str) -> list[Part]:
     concept_class, paper_class = term(str(SKOS.Concept)), term(str(SCHEMA.ScholarlyArticle))
     person_class, mention_class = term(str(FOAF.Person)), term(str(KG.Mention))
     cluster_term = {cid: term(str(iris.cluster(cid))) for cid in analysis.cluster_labels}
-    concept_iri: dict[str, Any] = {}
+    concept_iri: dict[str, str] = {}
 
-    def concept_term(key: str) -> Any:
+    def concept_term(key: str) -> str:
         found = concept_iri.get(key)
         if found is None:
-            found = concept_iri[key] = NamedNode(iris.text("concept", key))
+            found = concept_iri[key] = f"<{iris.text('concept', key)}>"
         return found
 
-    def head() -> Iterator[tuple[Any, Any, Any]]:
+    def head() -> Iterator[tuple[str, str, str]]:
         yield scheme, a, term(str(SKOS.ConceptScheme))
         yield scheme, p["title"], en(build.title)
         yield scheme, p["generated"], activity
         yield activity, a, term(str(PROV.Activity))
-        yield activity, p["label"], Lit(f"kg build ({build.config.describe()})")
+        yield activity, p["label"], _quoted(f"kg build ({build.config.describe()})")
 
         sizes: Counter[int] = Counter(
             k for n, k in analysis.cluster_of.items() if n.startswith("concept:")
@@ -195,7 +224,7 @@ def _parts(build: Build, base: str) -> list[Part]:
 
     papers_of: Counter[str] = Counter(m.concept_key for m in build.linked.mentions)
 
-    def concepts(chunk: Sequence[Any]) -> Iterator[tuple[Any, Any, Any]]:
+    def concepts(chunk: Sequence[Any]) -> Iterator[tuple[str, str, str]]:
         for concept in chunk:
             node = concept_node(concept.key)
             if node not in nodes or nodes[node]["kind"] != CONCEPT:
@@ -211,9 +240,9 @@ def _parts(build: Build, base: str) -> list[Part]:
             for broader in concept.broader:
                 yield c, p["broader"], concept_term(broader)
             for iri in concept.exact_match:
-                yield c, p["exactMatch"], NamedNode(iri)
+                yield c, p["exactMatch"], _external(iri)
             for iri in concept.close_match:
-                yield c, p["closeMatch"], NamedNode(iri)
+                yield c, p["closeMatch"], _external(iri)
             yield c, p["paperCount"], integer(papers_of[concept.key])
             yield c, p["degree"], integer(analysis.degree.get(node, 0))
             yield c, p["pagerank"], double(analysis.pagerank.get(node, 0.0))
@@ -231,34 +260,38 @@ def _parts(build: Build, base: str) -> list[Part]:
     for index, paper in enumerate(build.papers):
         for at, name in enumerate(paper.authors):
             if name not in person_iri:
-                person_iri[name] = str(iris.person(name))
+                person_iri[name] = f"<{iris.person(name)}>"
             first_named.setdefault(person_iri[name], (index, at))
 
-    def papers(start: int, stop: int) -> Iterator[tuple[Any, Any, Any]]:
+    def papers(start: int, stop: int) -> Iterator[tuple[str, str, str]]:
         for index in range(start, stop):
             paper = build.papers[index]
             node = paper_node(paper.key)
             if node not in nodes or nodes[node]["kind"] != PAPER:
                 continue
-            s = NamedNode(iris.text("paper", paper.key))
+            s = f"<{iris.text('paper', paper.key)}>"
             yield s, a, paper_class
-            yield s, p["identifier"], Lit(paper.record_id)
+            yield s, p["identifier"], _quoted(paper.record_id)
             if paper.arxiv_id and paper.arxiv_id != paper.record_id:
-                yield s, p["identifier"], Lit(f"arXiv:{paper.arxiv_id}")
+                yield s, p["identifier"], _quoted(f"arXiv:{paper.arxiv_id}")
             if paper.title:
-                yield s, p["title"], Lit(paper.title)
+                yield s, p["title"], _quoted(paper.title)
             if paper.abstract:
-                yield s, p["abstract"], Lit(paper.abstract)
+                yield s, p["abstract"], _quoted(paper.abstract)
             authors = [person_iri[name] for name in paper.authors]
             for person in dict.fromkeys(authors):
-                yield s, p["creator"], NamedNode(person)
+                yield s, p["creator"], person
             if paper.date:
                 yield s, p["date"], date(paper.date)
             if paper.url:
-                yield s, p["url"], NamedNode(paper.url) if _safe_iri(paper.url) else Lit(paper.url)
+                yield (
+                    s,
+                    p["url"],
+                    _external(paper.url) if _safe_iri(paper.url) else _quoted(paper.url),
+                )
             for category in paper.categories:
-                yield s, p["arxivCategory"], Lit(category)
-            yield s, p["sourceRecord"], Lit(str(paper.source))
+                yield s, p["arxivCategory"], _quoted(category)
+            yield s, p["sourceRecord"], _quoted(str(paper.source))
             if node in analysis.cluster_of:
                 yield s, p["cluster"], cluster_term[analysis.cluster_of[node]]
             mentions = mentions_of.get(paper.key, ())
@@ -266,23 +299,22 @@ def _parts(build: Build, base: str) -> list[Part]:
                 yield s, p["subject"], concept_term(m.concept_key)
             for at, (name, person) in enumerate(zip(paper.authors, authors, strict=True)):
                 if first_named[person] == (index, at):
-                    who = NamedNode(person)
-                    yield who, a, person_class
-                    yield who, p["name"], Lit(name)
+                    yield person, a, person_class
+                    yield person, p["name"], _quoted(name)
             for m in mentions:
-                mention = NamedNode(iris.text("mention", m.paper_key, m.concept_key))
+                mention = f"<{iris.text('mention', m.paper_key, m.concept_key)}>"
                 yield mention, a, mention_class
                 yield mention, p["paper"], s
                 yield mention, p["concept"], concept_term(m.concept_key)
                 yield mention, p["score"], double(m.score)
-                yield mention, p["surfaceForm"], Lit(m.surface)
+                yield mention, p["surfaceForm"], _quoted(m.surface)
                 if m.sentence:
-                    yield mention, p["evidence"], Lit(m.sentence)
+                    yield mention, p["evidence"], _quoted(m.sentence)
                 yield mention, p["start"], integer(m.start)
                 yield mention, p["end"], integer(m.end)
                 yield mention, p["generated"], activity
 
-    def first_concepts(chunk: Sequence[Any]) -> Iterator[tuple[Any, Any, Any]]:
+    def first_concepts(chunk: Sequence[Any]) -> Iterator[tuple[str, str, str]]:
         yield from head()
         yield from concepts(chunk)
 
@@ -299,8 +331,8 @@ def _parts(build: Build, base: str) -> list[Part]:
 
 
 def _query_facts(
-    c: Any, concept: Any, node: str, build: Build, p: dict[str, Any], integer: Any
-) -> Iterator[tuple[Any, Any, Any]]:
+    c: str, concept: Any, node: str, build: Build, p: dict[str, str], integer: Callable[[int], str]
+) -> Iterator[tuple[str, str, str]]:
     """Facts a library query could compute from the rest of the graph, but only slowly on a big
     build, written with each concept:
 
@@ -310,11 +342,9 @@ def _query_facts(
       clusters of the concepts it shares a paper with, and those concepts
       (``ontology/queries/bridging-concepts.rq`` ranks concepts by them).
     """
-    from pyoxigraph import Literal as Lit
-
     labels = (concept.pref_label, *concept.alt_labels, concept.acronym or "")
     for key in sorted({label.lower() for label in labels if label}):
-        yield c, p["labelKey"], Lit(key)
+        yield c, p["labelKey"], _quoted(key)
     cluster_of = build.analysis.cluster_of
     if node in cluster_of:
         own = cluster_of[node]
@@ -368,67 +398,63 @@ _PREDICATES = {
 
 
 class _Statistics:
-    """What VoID says about the data: counted while the triples stream past. Distinct
-    subjects and objects are counted by 64-bit hashes, kept in flat arrays (a set of terms
-    would hold the whole graph in memory)."""
+    """What VoID says about the data: counted while the triples pass. Distinct subjects and
+    objects are counted by 64-bit hashes of their N-Triples forms, kept in flat arrays (a set
+    of terms would hold the whole graph in memory)."""
 
     def __init__(self) -> None:
         from array import array
 
         self.subjects = array("q")
         self.objects = array("q")
-        # Predicates and classes by the identity of their term object (the exporter makes each
-        # once): cheaper than reading each triple's IRI as a string. Merged by IRI when read.
-        self._predicates: dict[int, list[Any]] = {}
-        self._classes: dict[int, list[Any]] = {}
-        self._last_subject: Any = None
+        self._predicates: Counter[str] = Counter()  # N-Triples forms
+        self._classes: Counter[str] = Counter()
+        self._last_subject: str | None = None
 
     @property
     def triples(self) -> int:
-        return sum(seen[1] for seen in self._predicates.values())
+        return sum(self._predicates.values())
 
     @property
     def properties(self) -> Counter[str]:
-        return self._by_iri(self._predicates)
+        return Counter({term[1:-1]: n for term, n in self._predicates.items()})
 
     @property
     def classes(self) -> Counter[str]:
-        return self._by_iri(self._classes)
+        return Counter({term[1:-1]: n for term, n in self._classes.items()})
 
-    @staticmethod
-    def _by_iri(counts: dict[int, list[Any]]) -> Counter[str]:
-        merged: Counter[str] = Counter()
-        for term, n, *_ in counts.values():
-            merged[term.value] += n
-        return merged
-
-    def counted(self, triples: Iterator[tuple[Any, Any, Any]]) -> Iterator[Any]:
-        """The triples as ``pyoxigraph.Triple``, counted as they pass."""
-        from pyoxigraph import NamedNode, Triple
-
-        rdf_type = NamedNode(_RDF_TYPE)
+    def counted(self, triples: Iterator[tuple[str, str, str]]) -> Iterator[tuple[str, str, str]]:
+        """The triples, counted as they pass."""
         predicates, classes = self._predicates, self._classes
         subject, obj = self.subjects.append, self.objects.append
+        rdf_type = f"<{_RDF_TYPE}>"
         last = self._last_subject
-        for s, p, o in triples:
-            seen = predicates.get(id(p))
-            if seen is None:  # [the term, its triples, whether it is rdf:type]
-                predicates[id(p)] = seen = [p, 0, p == rdf_type]
-            seen[1] += 1
-            if seen[2]:
-                kind = classes.get(id(o))
-                if kind is None:
-                    classes[id(o)] = kind = [o, 0]
-                kind[1] += 1
-            if s is not last:
+        for triple in triples:
+            s, p, o = triple
+            predicates[p] += 1
+            if p == rdf_type:
+                classes[o] += 1
+            if s != last:
                 last = self._last_subject = s
                 subject(hash(s))
             obj(hash(o))
-            yield Triple(s, p, o)
+            yield triple
 
     def distinct(self) -> tuple[int, int]:
         """Distinct subjects and distinct objects."""
         return _distinct(self.subjects), _distinct(self.objects)
+
+
+def _blocks(triples: Iterator[tuple[str, str, str]], lines: int = 4096) -> Iterator[bytes]:
+    """The triples as N-Triples, in UTF-8 blocks of ``lines`` lines."""
+    block = []
+    for s, p, o in triples:
+        block.append(f"{s} {p} {o} .\n")
+        if len(block) == lines:
+            yield "".join(block).encode()
+            block.clear()
+    if block:
+        yield "".join(block).encode()
 
 
 def _distinct(hashes: Any) -> int:
@@ -453,24 +479,24 @@ def _curie(iri: str) -> str:
     return iri
 
 
-def _void(stats: _Statistics, iris: Iris, title: str, term: _Terms) -> Iterator[tuple[Any, ...]]:
+def _void(
+    stats: _Statistics, iris: Iris, title: str, term: _Terms
+) -> Iterator[tuple[str, str, str]]:
     """The VoID description of the dataset, with the statistics of its data triples (the
     description does not count itself)."""
-    from pyoxigraph import Literal as Lit
-
     xsd_integer = term(str(XSD.integer))
 
-    def integer(value: int) -> Any:
-        return Lit(str(value), datatype=xsd_integer)
+    def integer(value: int) -> str:
+        return f'"{value}"^^{xsd_integer}'
 
     d = term(str(iris.dataset))
     void = {name: term(str(VOID[name])) for name in ("vocabulary", "classPartition")}
     yield d, term(_RDF_TYPE), term(str(VOID.Dataset))
-    yield d, term(str(DCTERMS.title)), Lit(title, language="en")
+    yield d, term(str(DCTERMS.title)), f"{_quoted(title)}@en"
     for vocabulary in (ONTOLOGY_IRI, *(str(ns) for ns in (SKOS, DCTERMS, SCHEMA, PROV, FOAF))):
         yield d, void["vocabulary"], term(vocabulary)
     yield d, term(str(VOID.rootResource)), term(str(iris.scheme))
-    yield d, term(str(VOID.uriSpace)), Lit(iris.base)
+    yield d, term(str(VOID.uriSpace)), _quoted(iris.base)
     yield d, term(str(PROV.wasGeneratedBy)), term(str(iris.activity))
     subjects, objects = stats.distinct()
     for prop, value in (
@@ -517,20 +543,17 @@ def _safe_iri(value: str) -> bool:
 
 def write_turtle(build: Build, out: Path) -> list[Path]:
     """``graph.nt`` (N-Triples, for bulk loading) and ``graph.ttl`` (Turtle, for reading),
-    streamed by pyoxigraph: the graph is never held in memory as a whole.
+    streamed: the graph is never held in memory as a whole.
 
-    The data is written part by part (``_parts``) into ``graph.nt`` here, while a small
-    separate process turns each finished part into Turtle (on another core, without a copy of
-    the build); the Turtle parts are then joined, with one set of prefixes at the top, and the
-    VoID description last.
+    The data is written part by part (``_parts``) into ``graph.nt`` here, one line a triple,
+    while a small separate process has pyoxigraph read each finished part (a malformed line
+    fails the export there) and write it as Turtle (on another core, without a copy of the
+    build); the Turtle parts are then joined, with one set of prefixes at the top, and the VoID
+    description last.
 
     The build's own resources are written as full IRIs: a prefixed name would need escapes
     (``concept:o\\.``) that rdflib's Turtle parser does not read."""
-    from pyoxigraph import RdfFormat, Triple, serialize
-
     from kg.parallel import cores
-
-    NT = RdfFormat.N_TRIPLES  # noqa: N806 - a constant of pyoxigraph's
 
     folder = Path(tempfile.mkdtemp(prefix=".rdf-parts-", dir=out))
     running: list[tuple[subprocess.Popen[bytes], Path]] = []
@@ -538,13 +561,13 @@ def write_turtle(build: Build, out: Path) -> list[Path]:
     try:
         parts = _parts(build, build.base)
         stats = _Statistics()
-        void = (Triple(*t) for t in _void(stats, Iris(build.base), build.title, _Terms()))
+        void = _void(stats, Iris(build.base), build.title, _Terms())
         turtles = [folder / f"{i:05d}.ttl" for i in range(len(parts) + 1)]
         with open(nt, "wb") as sink:
             for i, turtle in enumerate(turtles):
                 start = sink.tell()
                 # the VoID description last: it counts what the parts wrote
-                serialize(stats.counted(parts[i]()) if i < len(parts) else void, sink, NT)
+                sink.writelines(_blocks(stats.counted(parts[i]()) if i < len(parts) else void))
                 sink.flush()
                 running.append(_to_turtle(nt, start, sink.tell(), turtle))
                 while len(running) >= max(2, cores()):  # this process and the converters
