@@ -83,16 +83,23 @@ def thematic_map(
         members[cluster_of[node]].append(node)
     inside: dict[int, float] = defaultdict(float)
     outside: dict[int, float] = defaultdict(float)
-    for a, b, w in net.edges(data="weight", default=1):
-        if a not in counted or b not in counted:
+    # each link among counted concepts once, in the order of ``net.edges`` (the sums' order):
+    # from the first of its two ends in the network's order, through its adjacency dicts
+    adj, done = net._adj, set()
+    for a in net:
+        if a not in counted:
             continue
-        e = float(w) ** 2 / (occurrences[a] * occurrences[b])
-        ca, cb = cluster_of[a], cluster_of[b]
-        if ca == cb:
-            inside[ca] += e
-        else:
-            outside[ca] += e
-            outside[cb] += e
+        for b, data in adj[a].items():
+            if b not in counted or b in done:
+                continue
+            e = float(data.get("weight", 1)) ** 2 / (occurrences[a] * occurrences[b])
+            ca, cb = cluster_of[a], cluster_of[b]
+            if ca == cb:
+                inside[ca] += e
+            else:
+                outside[ca] += e
+                outside[cb] += e
+        done.add(a)
     rows = [
         {
             "cluster": cid,
