@@ -80,6 +80,7 @@ def analyse(
     backend: str | None = None,
     stability_seeds: Sequence[int] = (),
     meanwhile: Callable[[Analysis], None] | None = None,
+    network: nx.Graph | None = None,
 ) -> Analysis:
     """Communities and centralities; deterministic for a given ``config.seed``.
 
@@ -93,6 +94,8 @@ def analyse(
     betweenness still empty: what it does (the drawings' layout, in a build) runs while a big
     network's betweenness is computed in its forked process. Not called when the graph has no
     concept.
+    ``network``: the concept network of ``graph`` (``concept_network``), where it was made
+    already (``kg.graph.graph_and_network``).
 
     >>> from kg.graph import build_graph
     >>> g = nx.Graph()
@@ -100,7 +103,7 @@ def analyse(
     >>> analyse(g).cluster_labels
     {0: 'a'}
     """
-    net = concept_network(graph)
+    net = concept_network(graph) if network is None else network
     notes: dict[str, object] = {
         "concept_nodes": net.number_of_nodes(),
         "cooccurrence_edges": net.number_of_edges(),

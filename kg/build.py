@@ -32,7 +32,7 @@ from kg.export import WRITERS, writer
 from kg.extract import PhraseCache, extract_keyphrases, load_embedder
 from kg.extract.embedders import Embedder
 from kg.extract.score import LabelVectors, derive_models
-from kg.graph import build_graph, concept_node
+from kg.graph import concept_node, graph_and_network
 from kg.ingest import IngestResult, MapChunks, read_papers
 from kg.link import Linked, link_concepts
 from kg.model import Paper, PaperKeyphrases
@@ -256,7 +256,7 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
     _release_free_memory()
     lap("link")
     with collector_paused():  # millions of edge dicts that last, no cycles
-        graph = build_graph(ingest.papers, linked)
+        graph, network = graph_and_network(ingest.papers, linked)
     lap("graph")
     built = partial(
         Build, config, ingest, keyphrases, linked, graph, title=_title(inputs), base=base
@@ -266,6 +266,7 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
         config=config,
         backend=graph_backend,
         stability_seeds=stability_seeds,
+        network=network,
         meanwhile=(lambda provisional: _lay_out(built(provisional), timings)) if drawings else None,
     )
     lap("analyse")
@@ -409,10 +410,11 @@ def _release_free_memory() -> None:
 
 DRAWN = frozenset(("html", "gexf", "vosviewer", "cytoscape"))
 """Exports that read the drawings' layout (``kg.export.layout``; ``make_graph(drawings=)``)."""
-SIDE_EXPORTS = ("html", "vosviewer", "analytics")
-"""Exports written in a forked process on a big graph, while this one writes the others: two
-drawings, then the analytics (with the stability reruns the analysis did not make), about as
-long as the other drawings, the RDF, GraphML and tables (45k fast: 65 s each)."""
+SIDE_EXPORTS = ("html", "gexf", "vosviewer", "cytoscape", "analytics")
+"""Exports written in a forked process on a big graph, while this one writes the others: the
+drawings (they share one layout), then the analytics (with the stability reruns the analysis did
+not make), about as long as the RDF, GraphML and tables (45k fast, the export phase alone:
+70-78 s; with GEXF and Cytoscape written here instead it was no faster, 75-77 s)."""
 FORK_EXPORT_EDGES = 500_000
 """Graph edges from which the side exports are written in a forked process (45k fast: 2.8M)."""
 OWN_PROCESSES = ("analytics",)
@@ -431,10 +433,7 @@ def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(
     big = built.graph.number_of_edges() >= FORK_EXPORT_EDGES
     side = [n for n in exports if n in SIDE_EXPORTS] if big else []
     later = [n for n in exports if n in OWN_PROCESSES and n not in side]
-    # the drawings first: the layout they share is let go once they are written
-    here = sorted(
-        (n for n in exports if n not in side and n not in later), key=lambda n: n not in DRAWN
-    )
+    here = [n for n in exports if n not in side and n not in later]
     if not here:  # nothing to write beside them: no second process
         here, side = side, []
     if side:

@@ -38,7 +38,14 @@ def build_graph(papers: Sequence[Paper], linked: Linked) -> nx.Graph:
     >>> sorted(build_graph([p], linked).edges(data="weight"))
     [('paper:p1', 'concept:graph', 0.5)]
     """
-    graph = nx.Graph()
+    return graph_and_network(papers, linked)[0]
+
+
+def graph_and_network(papers: Sequence[Paper], linked: Linked) -> tuple[nx.Graph, nx.Graph]:
+    """The knowledge graph and its concept network (what ``concept_network`` of the graph
+    gives, in the same order), made together: the build's analysis then need not walk the
+    graph's millions of links to find the network in it."""
+    graph, net = nx.Graph(), nx.Graph()
     for paper in sorted(papers, key=lambda p: p.key):
         graph.add_node(
             paper_node(paper.key),
@@ -47,23 +54,20 @@ def build_graph(papers: Sequence[Paper], linked: Linked) -> nx.Graph:
             key=paper.key,
         )
     for concept in sorted(linked.concepts, key=lambda c: c.key):
-        graph.add_node(
-            concept_node(concept.key),
-            kind=CONCEPT,
-            label=concept.pref_label,
-            key=concept.key,
-        )
+        node, attrs = concept_node(concept.key), {"kind": CONCEPT, "label": concept.pref_label}
+        graph.add_node(node, **attrs, key=concept.key)
+        net.add_node(node, **attrs, key=concept.key)
     for m in sorted(linked.mentions, key=lambda m: (m.paper_key, m.concept_key)):
         graph.add_edge(
             paper_node(m.paper_key), concept_node(m.concept_key), kind="mentions", weight=m.score
         )
-    _add_cooccurrences(graph, linked.mentions)
-    return graph
+    _add_cooccurrences(graph, net, linked.mentions)
+    return graph, net
 
 
-def _add_cooccurrences(graph: nx.Graph, mentions: Sequence[Mention]) -> None:
+def _add_cooccurrences(graph: nx.Graph, net: nx.Graph, mentions: Sequence[Mention]) -> None:
     """A ``cooccurs`` edge between every two concepts of a paper, weighted by their papers, added
-    in sorted order of the two keys.
+    in sorted order of the two keys, to the graph and to the concept network ``net``.
 
     The counts come from a sparse product (papers x concepts, transposed, times itself), not
     from a table of pairs: the 45k corpus has 4.5M pairs, whose tuples took ~700 MB. Nearly every
@@ -87,17 +91,19 @@ def _add_cooccurrences(graph: nx.Graph, mentions: Sequence[Mention]) -> None:
     counts.sort_indices()  # row by row, columns ascending: the sorted order of the key pairs
     nodes = [concept_node(k) for k in keys]
     shared: dict[int, dict[str, object]] = {}
-    adj = graph._adj  # networkx's adjacency: {node: {neighbour: data}}
-    rows = [adj[u] for u in nodes]
+    # networkx's adjacency: {node: {neighbour: data}}
+    rows = [graph._adj[u] for u in nodes]
+    net_rows = [net._adj[u] for u in nodes]
     indptr, indices, data = (a.tolist() for a in (counts.indptr, counts.indices, counts.data))
     for a in range(len(keys)):
-        u, row = nodes[a], rows[a]
+        u, row, net_row = nodes[a], rows[a], net_rows[a]
         lo, hi = indptr[a], indptr[a + 1]
         for b, count in zip(indices[lo:hi], data[lo:hi], strict=True):
             shared_data = shared.get(count)
             if shared_data is None:
                 shared_data = shared[count] = {"kind": "cooccurs", "weight": count}
-            row[nodes[b]] = rows[b][u] = shared_data
+            v = nodes[b]
+            row[v] = rows[b][u] = net_row[v] = net_rows[b][u] = shared_data
 
 
 def concept_network(graph: nx.Graph) -> nx.Graph:

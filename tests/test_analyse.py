@@ -184,3 +184,20 @@ def test_cooccurrence_edges_of_one_count_share_their_attributes(graph):
     (u, v), *rest = ((u, v) for u, v, w in copy.edges(data="weight") if w == 1)
     copy.edges[u, v]["weight"] = 7
     assert graph.edges[u, v]["weight"] == 1 and all(copy.edges[e]["weight"] == 1 for e in rest)
+
+
+def test_the_network_made_with_the_graph_is_its_concept_network(demo_build):
+    """The build's analysis reads the network ``graph_and_network`` made: the one
+    ``concept_network`` finds in the graph, node for node and link for link, in the same order
+    (Louvain's result depends on it), sharing the graph's link attributes."""
+    from kg.graph import graph_and_network
+
+    built = demo_build[0]
+    graph, made = graph_and_network(built.papers, built.linked)
+    found = concept_network(graph)
+    assert list(made.nodes(data=True)) == list(found.nodes(data=True))
+    assert [list(row.items()) for row in made._adj.values()] == [
+        list(row.items()) for row in found._adj.values()
+    ]
+    assert made.number_of_edges() > 100
+    assert all(made._adj[u][v] is graph._adj[u][v] for u, v in made.edges)
