@@ -28,11 +28,13 @@ MIN_PIVOTS = 16
 concepts of two or more papers) 16 pivots take 23 s, 64 took 122 s."""
 FORK_EDGES = 50_000
 """Co-occurrence edges from which betweenness runs in a forked process beside the rest."""
-RERUNS_PER_WORKER = 2
-"""Louvain reruns a forked process makes beside a big analysis: about what sampled betweenness
-and PageRank take in the other (45k fast build, py-spy: ~13 s each, ~23 s), so the analysis
-takes no longer (two reruns take 26 CPU-s off the 45k export phase; all four made the analysis up to
-25 s longer, with a core idle at its end)."""
+RERUNS_PER_WORKER = 3
+"""Louvain reruns a forked process makes beside a big analysis (on two cores: three, beside
+PageRank and sampled betweenness, while the build process clusters and lays out). 45k fast
+build, the analysis and the exports alone, alternating on one graph: with two reruns 130.7 /
+122.9 s (the analysis 52.1 / 46.6 s, its build process alone for its last ~12 s, laying out),
+with three 117.9 / 121.3 s (the analysis 54.7 / 58.2 s, the export phase 76-79 -> 63 s); with
+all four (session 10) the analysis was up to 25 s longer, a core idle at its end."""
 STABILITY_RUNS = 5
 """Louvain runs the stability analytics compare: the build's seed and the next
 ``STABILITY_RUNS - 1`` (``rerun_seeds``)."""
