@@ -413,8 +413,8 @@ DRAWN = frozenset(("html", "gexf", "vosviewer", "cytoscape"))
 SIDE_EXPORTS = ("html", "gexf", "vosviewer", "cytoscape", "analytics")
 """Exports written in a forked process on a big graph, while this one writes the others: the
 drawings (they share one layout), then the analytics (with the stability reruns the analysis did
-not make), about as long as the RDF, GraphML and tables (45k fast, the export phase alone:
-70-78 s; with GEXF and Cytoscape written here instead it was no faster, 75-77 s)."""
+not make), about as long as the RDF, GraphML and tables. (GEXF and Cytoscape written here
+instead were no faster: the 45k export phase alone 75.3 / 76.9 s against 78.5 / 69.7 s.)"""
 FORK_EXPORT_EDGES = 500_000
 """Graph edges from which the side exports are written in a forked process (45k fast: 2.8M)."""
 OWN_PROCESSES = ("analytics",)
