@@ -132,8 +132,8 @@ def analyse(
         return dict(nx.pagerank(net, weight="weight", **bk))
 
     # on a big graph betweenness and PageRank run in forked processes meanwhile, and as many
-    # reruns as fit in the time they take (on two cores: two, in one process beside the one
-    # with betweenness; the analytics export makes the others); where nothing forks, none
+    # reruns as fit in the time the analysis takes (on two cores: three, in the processes of
+    # PageRank and betweenness; the analytics export makes the other); where nothing forks, none
     big = net.size() >= FORK_EDGES and not bk
     spare = max(2, cores() - 1)
     wanted = list(stability_seeds)[: RERUNS_PER_WORKER * (spare - 1)]

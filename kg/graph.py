@@ -44,7 +44,8 @@ def build_graph(papers: Sequence[Paper], linked: Linked) -> nx.Graph:
 def graph_and_network(papers: Sequence[Paper], linked: Linked) -> tuple[nx.Graph, nx.Graph]:
     """The knowledge graph and its concept network (what ``concept_network`` of the graph
     gives, in the same order), made together: the build's analysis then need not walk the
-    graph's millions of links to find the network in it."""
+    graph's millions of links to find the network in it. Every mention's concept must be one of
+    ``linked.concepts``, as ``link_concepts`` makes them."""
     graph, net = nx.Graph(), nx.Graph()
     for paper in sorted(papers, key=lambda p: p.key):
         graph.add_node(

@@ -464,3 +464,39 @@ def test_importing_kg_stays_light():
     code = "import kg; print(callable(kg.build), callable(kg.make_graph), callable(kg.load))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True True True"
+
+
+def test_thematic_sums_follow_networkx_edge_order():
+    """The thematic map walks the adjacency dicts, not ``net.edges``: it must add the links the
+    definition over ``net.edges`` adds, self-loops, unweighted links and concepts outside any
+    cluster included (its order, which the unrounded sums depend on, is checked on the 45k
+    build's byte-identical outputs)."""
+    import random
+
+    for seed in range(60):
+        rng = random.Random(seed)
+        g = nx.relabel_nodes(nx.gnm_random_graph(40, 150, seed=seed), lambda n: f"n{n}")
+        for u, v in list(g.edges)[::3]:
+            g[u][v]["weight"] = rng.random() * 5
+        for _ in range(5):
+            n = f"n{rng.randrange(40)}"
+            g.add_edge(n, n, weight=2.5)
+        occurrences = {n: rng.randint(1, 6) for n in g}
+        cluster_of = {n: rng.randrange(4) for n in g if rng.random() > 0.1}
+        counted = {n for n in g if n in cluster_of and occurrences[n] >= 2}
+        inside: dict[int, float] = {}
+        outside: dict[int, float] = {}
+        for a, b, w in g.edges(data="weight", default=1):  # the definition, in networkx's order
+            if a in counted and b in counted:
+                e = float(w) ** 2 / (occurrences[a] * occurrences[b])
+                ca, cb = cluster_of[a], cluster_of[b]
+                if ca == cb:
+                    inside[ca] = inside.get(ca, 0.0) + e
+                else:
+                    outside[ca] = outside.get(ca, 0.0) + e
+                    outside[cb] = outside.get(cb, 0.0) + e
+        frame = thematic_map(g, cluster_of, occurrences)
+        for row in frame.itertuples():
+            assert row.centrality == round(10 * outside.get(row.cluster, 0.0), 6), seed
+            size = sum(1 for n in counted if cluster_of[n] == row.cluster)
+            assert row.density == round(100 * inside.get(row.cluster, 0.0) / size, 6), seed

@@ -135,7 +135,15 @@ def test_literals_are_written_as_pyoxigraph_writes_them():
         if not 0xD800 <= block < 0xE000
     ]
     texts = [t.encode("utf-8", "ignore").decode() for t in texts]  # no lone surrogates
-    theirs = serialize([Triple(s, p, Lit(t)) for t in texts], None, RdfFormat.N_TRIPLES)
-    ours = "".join(f"<{s.value}> <{p.value}> {_quoted(t)} .\n" for t in texts).encode()
+    theirs = serialize(
+        [Triple(s, p, Lit(t, language=lang)) for t in texts for lang in (None, "en")],
+        None,
+        RdfFormat.N_TRIPLES,
+    )
+    ours = "".join(
+        f"<{s.value}> <{p.value}> {_quoted(t)}{tag} .\n" for t in texts for tag in ("", "@en")
+    ).encode()
     assert ours == theirs
-    assert [t.object.value for t in parse(ours, format=RdfFormat.N_TRIPLES)] == texts
+    assert [t.object.value for t in parse(ours, format=RdfFormat.N_TRIPLES)] == [
+        t for t in texts for _ in range(2)
+    ]

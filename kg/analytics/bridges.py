@@ -51,7 +51,8 @@ def bridging_concepts(
     """Concepts with links into more than one cluster, most spread first.
 
     Concepts with fewer than ``min_papers`` papers are left out (one paper's keyphrases all
-    co-occur once, which says nothing about the field).
+    co-occur once, which says nothing about the field); ``occurrences`` gives the papers of
+    every node of ``net``.
 
     >>> g = nx.Graph()
     >>> g.add_weighted_edges_from([("hub", "a", 1), ("hub", "b", 1), ("a", "a2", 1)])
