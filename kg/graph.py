@@ -55,9 +55,10 @@ def graph_and_network(papers: Sequence[Paper], linked: Linked) -> tuple[nx.Graph
             key=paper.key,
         )
     for concept in sorted(linked.concepts, key=lambda c: c.key):
-        node, attrs = concept_node(concept.key), {"kind": CONCEPT, "label": concept.pref_label}
-        graph.add_node(node, **attrs, key=concept.key)
-        net.add_node(node, **attrs, key=concept.key)
+        for g in (graph, net):
+            g.add_node(
+                concept_node(concept.key), kind=CONCEPT, label=concept.pref_label, key=concept.key
+            )
     for m in sorted(linked.mentions, key=lambda m: (m.paper_key, m.concept_key)):
         graph.add_edge(
             paper_node(m.paper_key), concept_node(m.concept_key), kind="mentions", weight=m.score

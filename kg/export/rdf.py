@@ -93,17 +93,9 @@ PREFIXES = {
 }
 
 
-class _Terms:
-    """The vocabulary in its N-Triples form (``<iri>``), each made once."""
-
-    def __init__(self) -> None:
-        self._made: dict[str, str] = {}
-
-    def __call__(self, iri: str) -> str:
-        term = self._made.get(iri)
-        if term is None:
-            term = self._made[iri] = f"<{iri}>"
-        return term
+def _iri(iri: str) -> str:
+    """An IRI in its N-Triples form."""
+    return f"<{iri}>"
 
 
 _ESCAPES = str.maketrans(
@@ -153,7 +145,7 @@ def triples(build: Build, *, base: str = DEFAULT_BASE) -> Iterator[Any]:
     for part in _parts(build, base):
         lines = b"".join(_blocks(stats.counted(part())))
         yield from (quad.triple for quad in parse(lines, format=RdfFormat.N_TRIPLES))
-    lines = b"".join(_blocks(_void(stats, Iris(base), build.title, _Terms())))
+    lines = b"".join(_blocks(_void(stats, Iris(base), build.title)))
     yield from (quad.triple for quad in parse(lines, format=RdfFormat.N_TRIPLES))
 
 
@@ -170,9 +162,8 @@ def _parts(build: Build, base: str) -> list[Part]:
     of text, made without a term object per value (10M triples on the 45k corpus)."""
     iris = Iris(base)
     _external(iris.base)  # a base that is no IRI fails here, before anything is written
-    term = _Terms()
-    a = term(str(RDF.type))
-    xsd_integer, xsd_double = str(XSD.integer), str(XSD.double)
+    a = _iri(str(RDF.type))
+    xsd_integer, xsd_double = _iri(str(XSD.integer)), _iri(str(XSD.double))
 
     def en(text: str) -> str:
         return f"{_quoted(text)}@en"
@@ -182,23 +173,23 @@ def _parts(build: Build, base: str) -> list[Part]:
     def integer(value: int) -> str:
         found = integers.get(value)
         if found is None:
-            found = integers[value] = f'"{int(value)}"^^<{xsd_integer}>'
+            found = integers[value] = f'"{int(value)}"^^{xsd_integer}'
         return found
 
     def double(value: float) -> str:
-        return f'"{round(float(value), 6)}"^^<{xsd_double}>'
+        return f'"{round(float(value), 6)}"^^{xsd_double}'
 
     def date(value: str) -> str:
         datatype = {4: XSD.gYear, 7: XSD.gYearMonth}.get(len(value), XSD.date)
-        return f"{_quoted(value)}^^{term(str(datatype))}"
+        return f"{_quoted(value)}^^{_iri(str(datatype))}"
 
-    p = {name: term(str(iri)) for name, iri in _PREDICATES.items()}
+    p = {name: _iri(str(iri)) for name, iri in _PREDICATES.items()}
     analysis = build.analysis
     nodes = build.graph.nodes
-    scheme, activity = term(str(iris.scheme)), term(str(iris.activity))
-    concept_class, paper_class = term(str(SKOS.Concept)), term(str(SCHEMA.ScholarlyArticle))
-    person_class, mention_class = term(str(FOAF.Person)), term(str(KG.Mention))
-    cluster_term = {cid: term(str(iris.cluster(cid))) for cid in analysis.cluster_labels}
+    scheme, activity = _iri(str(iris.scheme)), _iri(str(iris.activity))
+    concept_class, paper_class = _iri(str(SKOS.Concept)), _iri(str(SCHEMA.ScholarlyArticle))
+    person_class, mention_class = _iri(str(FOAF.Person)), _iri(str(KG.Mention))
+    cluster_term = {cid: _iri(str(iris.cluster(cid))) for cid in analysis.cluster_labels}
     concept_iri: dict[str, str] = {}
 
     def concept_term(key: str) -> str:
@@ -208,10 +199,10 @@ def _parts(build: Build, base: str) -> list[Part]:
         return found
 
     def head() -> Iterator[tuple[str, str, str]]:
-        yield scheme, a, term(str(SKOS.ConceptScheme))
+        yield scheme, a, _iri(str(SKOS.ConceptScheme))
         yield scheme, p["title"], en(build.title)
         yield scheme, p["generated"], activity
-        yield activity, a, term(str(PROV.Activity))
+        yield activity, a, _iri(str(PROV.Activity))
         yield activity, p["label"], _quoted(f"kg build ({build.config.describe()})")
 
         sizes: Counter[int] = Counter(
@@ -219,7 +210,7 @@ def _parts(build: Build, base: str) -> list[Part]:
         )
         for cid, label in sorted(analysis.cluster_labels.items()):
             c = cluster_term[cid]
-            yield c, a, term(str(KG.Cluster))
+            yield c, a, _iri(str(KG.Cluster))
             yield c, p["label"], en(label)
             yield c, p["clusterNumber"], integer(cid)
             yield c, p["clusterSize"], integer(sizes[cid])
@@ -483,25 +474,23 @@ def _curie(iri: str) -> str:
     return iri
 
 
-def _void(
-    stats: _Statistics, iris: Iris, title: str, term: _Terms
-) -> Iterator[tuple[str, str, str]]:
+def _void(stats: _Statistics, iris: Iris, title: str) -> Iterator[tuple[str, str, str]]:
     """The VoID description of the dataset, with the statistics of its data triples (the
     description does not count itself)."""
-    xsd_integer = term(str(XSD.integer))
+    xsd_integer = _iri(str(XSD.integer))
 
     def integer(value: int) -> str:
         return f'"{value}"^^{xsd_integer}'
 
-    d = term(str(iris.dataset))
-    void = {name: term(str(VOID[name])) for name in ("vocabulary", "classPartition")}
-    yield d, term(_RDF_TYPE), term(str(VOID.Dataset))
-    yield d, term(str(DCTERMS.title)), f"{_quoted(title)}@en"
+    d = _iri(str(iris.dataset))
+    void = {name: _iri(str(VOID[name])) for name in ("vocabulary", "classPartition")}
+    yield d, _iri(_RDF_TYPE), _iri(str(VOID.Dataset))
+    yield d, _iri(str(DCTERMS.title)), f"{_quoted(title)}@en"
     for vocabulary in (ONTOLOGY_IRI, *(str(ns) for ns in (SKOS, DCTERMS, SCHEMA, PROV, FOAF))):
-        yield d, void["vocabulary"], term(vocabulary)
-    yield d, term(str(VOID.rootResource)), term(str(iris.scheme))
-    yield d, term(str(VOID.uriSpace)), _quoted(iris.base)
-    yield d, term(str(PROV.wasGeneratedBy)), term(str(iris.activity))
+        yield d, void["vocabulary"], _iri(vocabulary)
+    yield d, _iri(str(VOID.rootResource)), _iri(str(iris.scheme))
+    yield d, _iri(str(VOID.uriSpace)), _quoted(iris.base)
+    yield d, _iri(str(PROV.wasGeneratedBy)), _iri(str(iris.activity))
     subjects, objects = stats.distinct()
     for prop, value in (
         (VOID.triples, stats.triples),
@@ -511,16 +500,16 @@ def _void(
         (VOID.properties, len(stats.properties)),
         (VOID.classes, len(stats.classes)),
     ):
-        yield d, term(str(prop)), integer(value)
+        yield d, _iri(str(prop)), integer(value)
     for kind, counts, link, what, measure in (
         ("class", stats.classes, VOID.classPartition, VOID["class"], VOID.entities),
         ("property", stats.properties, VOID.propertyPartition, VOID.property, VOID.triples),
     ):
         for iri, count in sorted(counts.items()):
-            part = term(str(iris.partition(kind, _curie(iri))))
-            yield d, term(str(link)), part
-            yield part, term(str(what)), term(iri)
-            yield part, term(str(measure)), integer(count)
+            part = _iri(str(iris.partition(kind, _curie(iri))))
+            yield d, _iri(str(link)), part
+            yield part, _iri(str(what)), _iri(iri)
+            yield part, _iri(str(measure)), integer(count)
 
 
 def to_rdf(build: Build, *, base: str = DEFAULT_BASE) -> Graph:
@@ -565,7 +554,7 @@ def write_turtle(build: Build, out: Path) -> list[Path]:
     try:
         parts = _parts(build, build.base)
         stats = _Statistics()
-        void = _void(stats, Iris(build.base), build.title, _Terms())
+        void = _void(stats, Iris(build.base), build.title)
         turtles = [folder / f"{i:05d}.ttl" for i in range(len(parts) + 1)]
         with open(nt, "wb") as sink:
             for i, turtle in enumerate(turtles):
