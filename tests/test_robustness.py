@@ -52,6 +52,12 @@ HOSTILE = [
     },
 ]
 
+LONE_SURROGATES = {  # JSON can carry half a character ("\\ud83d"); no UTF-8 output can
+    "id": "h5",
+    "title": "Half a face \ud83d survives",
+    "abstract": "A lone low surrogate \udc00 in the text of a graph learning paper.",
+}
+
 
 def _bare_build(paths: list[Path]) -> Build:
     """A build without keyphrases: ingest, graph and exports only (no model)."""
@@ -102,9 +108,9 @@ def hostile_build(tmp_path_factory, embedder):
     src = folder / "hostile.jsonl"
     with ARXIV_5K.open(encoding="utf-8") as fh:
         real = [json.loads(next(fh)) for _ in range(20)]
-    src.write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in HOSTILE + real), encoding="utf-8"
-    )
+    lines = [json.dumps(r, ensure_ascii=False) for r in HOSTILE + real]
+    lines.append(json.dumps(LONE_SURROGATES))  # escaped: "\\ud83d"
+    src.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     built = make_graph([src], embedder=embedder, progress=False)
     out = folder / "out"
     with output_folder(out) as tmp:
@@ -117,7 +123,7 @@ def test_hostile_text_round_trips_through_turtle_and_ntriples(hostile_build):
     by_id = {p.record_id: p for p in built.papers}
     for name, fmt in (("graph.ttl", "turtle"), ("graph.nt", "nt")):
         g = Graph().parse(out / name, format=fmt)
-        for record in HOSTILE:
+        for record in (*HOSTILE, LONE_SURROGATES):
             paper = by_id[record["id"]]
             titles = {str(t) for t in g.objects(Iris().paper(paper.key), DCTERMS.title)}
             assert titles == {paper.title}
@@ -126,6 +132,9 @@ def test_hostile_text_round_trips_through_turtle_and_ntriples(hostile_build):
     # markup becomes text; control characters are gone; other scripts are kept
     assert by_id["h4"].title == "Complexity 𝒪(n log n) of H2O sampling"
     assert "大規模言語モデル" in by_id["h4"].abstract and "\x00" not in by_id["h4"].abstract
+    # half a character becomes the replacement character, the rest of the text is kept
+    assert by_id["h5"].title == "Half a face \ufffd survives"
+    assert by_id["h5"].abstract.startswith("A lone low surrogate \ufffd in the text")
 
 
 def test_query_parameters_are_bound_as_terms_not_pasted(hostile_build):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
+from typing import Any
 
 _FORMAT_TAGS = re.compile(
     r"</?(?:sub|sup|i|b|em|strong|span|tt|u|small|mi|mo|mn|mrow|math|inf)(?:\s[^<>]{0,200})?/?>",
@@ -32,10 +33,13 @@ _ACCENT = re.compile(r"\{?\\['\"`^~=.][a-zA-Z]\}?|\\[cuvHk]\{[a-zA-Z]\}")
 
 
 @lru_cache(maxsize=1)
-def _latex() -> object:
+def _latex() -> tuple[Any, Any]:
+    """The converter, and the macro database that pylatexenc would otherwise make again for
+    every span it parses (it only reads it)."""
     from pylatexenc.latex2text import LatexNodes2Text
+    from pylatexenc.latexwalker import get_default_latex_context_db
 
-    return LatexNodes2Text(math_mode="text")
+    return LatexNodes2Text(math_mode="text"), get_default_latex_context_db()
 
 
 _TIE = re.compile(r"(?<=\w)~(?=[\w(\\])")
@@ -44,11 +48,13 @@ means "about" ("~2%") follows a space and is kept."""
 _MACRO_SPACE = re.compile(r"(\\[a-zA-Z]+)\s")
 
 
+@lru_cache(maxsize=16_384)  # papers repeat their spans ("$k$", "$\\mathcal{O}(n)$")
 def _latex_to_text(source: str) -> str:
     # LaTeX swallows the space after a macro ("\log n" -> "logn"); a reader expects it kept.
     source = _MACRO_SPACE.sub(r"\1{} ", source)
+    converter, macros = _latex()
     try:
-        return _latex().latex_to_text(source).strip()  # type: ignore[attr-defined]
+        return str(converter.latex_to_text(source, latex_context=macros).strip())
     except Exception:  # pylatexenc rejects some malformed input: keep the source then
         return source
 

@@ -12,10 +12,10 @@ from typing import Any
 from kg.ingest.markup import plain_text
 from kg.model import Merged, Paper, Rejected, Source
 
-# Usual field names, first match wins. Keys are compared case-insensitively.
+# Usual field names (lower case), first match wins. Keys are compared case-insensitively.
 TITLE_FIELDS = ("title", "paper_title", "name")
 ABSTRACT_FIELDS = ("abstract", "summary", "abstractnote", "description", "text")
-ID_FIELDS = ("id", "arxiv_id", "arxiv", "paper_id", "eprint", "doi", "key", "ID")
+ID_FIELDS = ("id", "arxiv_id", "arxiv", "paper_id", "eprint", "doi", "key")
 DATE_FIELDS = ("date", "published", "listing_date", "year", "update_date", "updated", "created")
 AUTHOR_FIELDS = ("authors", "author", "creators", "creator")
 URL_FIELDS = ("url", "abs", "link", "pdf", "doi_url")
@@ -27,6 +27,7 @@ ARXIV_ID = re.compile(
     re.IGNORECASE,
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 _DATE = re.compile(r"(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?")
 
@@ -38,20 +39,36 @@ class RawRecord:
 
 
 def clean_text(value: Any) -> str:
-    """Text as one line: NFC, no control characters, single spaces (arXiv wraps abstracts)."""
+    """Text as one line: NFC, no control characters, single spaces (arXiv wraps abstracts).
+    A lone surrogate (JSON's ``"\\ud800"``, half a character) becomes U+FFFD, the replacement
+    character: no UTF-8 file could hold it.
+
+    >>> clean_text(" Graph\\n  neural\\u200bnetworks ")
+    'Graph neural networks'
+    >>> clean_text("half \\ud83d a face")
+    'half \\ufffd a face'
+    """
     if value is None:
         return ""
     if isinstance(value, list | tuple):
         value = " ".join(str(v) for v in value if v is not None)
     text = unicodedata.normalize("NFC", str(value))
-    text = _CONTROL.sub(" ", text)
+    # printable text has no control character and no space but " " (the usual case: a name)
+    if text.isprintable() and "  " not in text:
+        return text.strip()
+    text = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text))
     return _SPACE.sub(" ", text).strip()
 
 
-def _pick(fields: Mapping[str, Any], names: Iterable[str]) -> Any:
-    lowered = {str(k).lower(): v for k, v in fields.items()}
+def _lowered(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's fields by lower-cased name (the last of two names that differ in case)."""
+    return {str(k).lower(): v for k, v in fields.items()}
+
+
+def _pick(lowered: Mapping[str, Any], names: Iterable[str]) -> Any:
+    """The first non-empty value of ``names`` (lower case) among ``_lowered`` fields."""
     for name in names:
-        value = lowered.get(name.lower())
+        value = lowered.get(name)
         if value not in (None, "", [], ()):
             return value
     return None
@@ -130,14 +147,14 @@ def derived_key(title: str, abstract: str) -> str:
 
 
 def to_paper(record: RawRecord) -> Paper | Rejected:
-    fields = record.fields
+    fields = _lowered(record.fields)
     src = record.source
     raw_id = _pick(fields, ID_FIELDS)
     record_id = clean_text(raw_id) or None
     title = clean_text(plain_text(clean_text(_pick(fields, TITLE_FIELDS))))
     abstract = clean_text(plain_text(clean_text(_pick(fields, ABSTRACT_FIELDS))))
     if not title and not abstract:
-        seen = ", ".join(str(k) for k in fields) or "none"
+        seen = ", ".join(str(k) for k in record.fields) or "none"
         return Rejected(
             src.file,
             src.locator,
@@ -145,7 +162,7 @@ def to_paper(record: RawRecord) -> Paper | Rejected:
             record_id,
         )
     url = clean_text(_pick(fields, URL_FIELDS)) or None
-    arxiv = arxiv_id_of(raw_id, url, fields.get("eprint"))
+    arxiv = arxiv_id_of(raw_id, url, record.fields.get("eprint"))
     key = arxiv or derived_key(title, abstract)
     if arxiv and not url:
         url = f"https://arxiv.org/abs/{arxiv}"
