@@ -247,9 +247,10 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
     lap("load_model")
     link = partial(_link, ingest.papers, keyphrases, config, phrases)
     if len(ingest.papers) >= FORK_LINK_PAPERS:
-        # its tables and memos die with the forked process: only the result comes back
+        # its tables and memos die with the forked process: only the result comes back, read
+        # once that process has ended (spilled to a file: never in both processes at once)
         with collector_paused():  # the result unpickled: millions of objects, no cycles
-            ((linked, concept_vectors),) = fork_map([link], workers=1)
+            ((linked, concept_vectors),) = fork_map([link], workers=1, spill=True)
     else:
         linked, concept_vectors = link()
     concept_vectors = concept_vectors.bind(phrases)

@@ -13,8 +13,11 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import pickle
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 _TASKS: list[Callable[[], Any]] = []
@@ -39,6 +42,11 @@ def can_fork() -> bool:
     if method is None:
         return sys.platform.startswith("linux") and hasattr(os, "fork")
     return method == "fork" and hasattr(os, "fork")
+
+
+def _forks(tasks: Sequence[Callable[[], Any]]) -> bool:
+    """Whether ``forked`` runs ``tasks`` in forked processes (or here, one by one)."""
+    return bool(tasks) and cores() > 1 and can_fork()
 
 
 class _Later:
@@ -72,7 +80,7 @@ def forked(
     (42, 45)
     """
     global _TASKS, _OWNER
-    if not tasks or cores() < 2 or not can_fork():
+    if not _forks(tasks):
         yield [_Later(t) for t in tasks]
         return
     workers = max(1, min(len(tasks), workers or cores()))
@@ -111,7 +119,41 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def fork_map(tasks: Sequence[Callable[[], Any]], *, workers: int | None = None) -> list[Any]:
-    """The results of ``tasks``, in order, computed as ``forked`` does."""
-    with forked(tasks, workers=workers) as handles:
-        return [h.result() for h in handles]
+def fork_map(
+    tasks: Sequence[Callable[[], Any]], *, workers: int | None = None, spill: bool = False
+) -> list[Any]:
+    """The results of ``tasks``, in order, computed as ``forked`` does.
+
+    ``spill``: a forked task writes its result to a temporary file, which this process reads
+    once the task's process has ended. A big result (the 45k link stage's: concepts, mentions,
+    merges) is then never held by both processes at once, nor is the forked process's working
+    memory still there while this one rebuilds the result.
+    """
+    if not spill or not _forks(tasks):
+        with forked(tasks, workers=workers) as handles:
+            return [h.result() for h in handles]
+    paths: list[str] = []
+    try:
+        for _ in tasks:
+            handle, path = tempfile.mkstemp(prefix="kg-result-", suffix=".pickle")
+            os.close(handle)
+            paths.append(path)
+        with forked(
+            [partial(_spilled, t, p) for t, p in zip(tasks, paths, strict=True)], workers=workers
+        ) as handles:
+            for h in handles:
+                h.result()
+        results = []
+        for path in paths:  # the forked processes have ended (the block waits for them)
+            with open(path, "rb") as file:
+                results.append(pickle.load(file))
+        return results
+    finally:
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+
+def _spilled(task: Callable[[], Any], path: str) -> None:
+    with open(path, "wb") as file:
+        pickle.dump(task(), file, protocol=pickle.HIGHEST_PROTOCOL)

@@ -173,6 +173,42 @@ def test_a_forked_task_may_fork_again_but_a_process_opens_one_block_at_a_time():
     assert fork_map([lambda: 7]) == [7]  # the refused block left nothing behind
 
 
+class _LoadedWhile:
+    """Pickles as a note of whether the process that pickled it still ran when it was read."""
+
+    def __reduce__(self):
+        import os
+
+        return _process_alive, (os.getpid(),)
+
+
+def _process_alive(pid):
+    import os
+
+    return os.path.exists(f"/proc/{pid}")
+
+
+def test_a_spilled_result_is_read_after_its_process_ended_and_leaves_no_file(
+    tmp_path, monkeypatch
+):
+    import os
+    import tempfile
+
+    from kg.parallel import cores, fork_map
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    if cores() >= 2 and os.path.exists("/proc/self"):  # CI and this machine (Linux, 2 cores)
+        # an unspilled result is read while its process still waits for more work
+        assert fork_map([_LoadedWhile], workers=1) == [True]
+        assert fork_map([_LoadedWhile, lambda: list(range(5))], spill=True) == [
+            False,
+            [0, 1, 2, 3, 4],
+        ]
+    with pytest.raises(ZeroDivisionError):
+        fork_map([lambda: 1 / 0], spill=True)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cooccurrence_edges_of_one_count_share_their_attributes(graph):
     """The memory saving of ``build_graph``, and what a copy gives back: edges of their own."""
     counts = {}
