@@ -124,10 +124,11 @@ def fork_map(
 ) -> list[Any]:
     """The results of ``tasks``, in order, computed as ``forked`` does.
 
-    ``spill``: a forked task writes its result to a temporary file, which this process reads
-    once the task's process has ended. A big result (the 45k link stage's: concepts, mentions,
-    merges) is then never held by both processes at once, nor is the forked process's working
-    memory still there while this one rebuilds the result.
+    ``spill``: a forked task writes its result to a temporary file (in ``$TMPDIR``, Python's
+    ``tempfile`` folder), which this process reads once the task's process has ended. A big
+    result (the 45k link stage's: concepts, mentions, merges) is then never held by both
+    processes at once, nor is the forked process's working memory still there while this one
+    rebuilds the result.
     """
     if not spill or not _forks(tasks):
         with forked(tasks, workers=workers) as handles:
