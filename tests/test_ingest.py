@@ -151,3 +151,20 @@ def test_unknown_format_lists_known_ones(tmp_path):
     path.write_text("hello")
     with pytest.raises(InputError, match="known formats: bibtex, csv"):
         list(iter_records(Path(path), "xml"))
+
+
+def test_clean_text_skips_its_expressions_only_where_they_change_nothing():
+    """Printable text without a double space is returned stripped, unread by the control and
+    space expressions: on every code point, between words and doubled, the result is theirs."""
+    import sys
+    import unicodedata
+
+    from kg.ingest.records import _CONTROL, _SPACE, _SURROGATE, clean_text
+
+    def by_expressions(text: str) -> str:
+        text = unicodedata.normalize("NFC", text)
+        return _SPACE.sub(" ", _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text))).strip()
+
+    for code in range(sys.maxunicode + 1):
+        for text in (f"a{chr(code)}b", f" a{chr(code) * 2}b "):
+            assert clean_text(text) == by_expressions(text), hex(code)
