@@ -32,7 +32,7 @@ from kg.export import WRITERS, writer
 from kg.extract import PhraseCache, extract_keyphrases, load_embedder
 from kg.extract.embedders import Embedder
 from kg.extract.score import LabelVectors, derive_models
-from kg.graph import concept_node, graph_and_network
+from kg.graph import WEIGHTS, concept_node, graph_and_network
 from kg.ingest import IngestResult, MapChunks, read_papers
 from kg.link import Linked, link_concepts
 from kg.model import Paper, PaperKeyphrases
@@ -270,6 +270,7 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
         network=network,
         meanwhile=(lambda provisional: _lay_out(built(provisional), timings)) if drawings else None,
     )
+    network.graph.pop(WEIGHTS, None)  # PageRank's matrix: the exports would only hold it
     lap("analyse")
     return built(
         analysis,

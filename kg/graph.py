@@ -11,6 +11,7 @@ copy the graph (``graph.copy()``) before changing an edge's attributes in place.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import networkx as nx
 
@@ -19,6 +20,10 @@ from kg.model import Mention, Paper
 
 PAPER = "paper"
 CONCEPT = "concept"
+WEIGHTS = "weights"
+"""The key of ``graph_and_network``'s concept network's weighted adjacency matrix, in its
+``graph`` attribute dict: a SciPy CSR matrix in the network's node order (what
+``nx.to_scipy_sparse_array`` of the network would give, which on the 45k build takes 20 s)."""
 
 
 def paper_node(key: str) -> str:
@@ -45,7 +50,8 @@ def graph_and_network(papers: Sequence[Paper], linked: Linked) -> tuple[nx.Graph
     """The knowledge graph and its concept network (what ``concept_network`` of the graph
     gives, in the same order), made together: the build's analysis then need not walk the
     graph's millions of links to find the network in it. Every mention's concept must be one of
-    ``linked.concepts``, as ``link_concepts`` makes them."""
+    ``linked.concepts``, as ``link_concepts`` makes them. When every concept is mentioned, the
+    network keeps its weighted adjacency matrix as ``net.graph[WEIGHTS]`` (PageRank's)."""
     graph, net = nx.Graph(), nx.Graph()
     for paper in sorted(papers, key=lambda p: p.key):
         graph.add_node(
@@ -63,18 +69,29 @@ def graph_and_network(papers: Sequence[Paper], linked: Linked) -> tuple[nx.Graph
         graph.add_edge(
             paper_node(m.paper_key), concept_node(m.concept_key), kind="mentions", weight=m.score
         )
-    _add_cooccurrences(graph, net, linked.mentions)
+    keys, counts = _add_cooccurrences(graph, net, linked.mentions)
+    if len(keys) == net.number_of_nodes():  # every concept mentioned: the matrix is in net's order
+        from scipy import sparse
+
+        weights = sparse.csr_array(counts + counts.T, dtype=float)
+        weights.sum_duplicates()  # each row's columns sorted
+        net.graph[WEIGHTS] = weights
     return graph, net
 
 
-def _add_cooccurrences(graph: nx.Graph, net: nx.Graph, mentions: Sequence[Mention]) -> None:
+def _add_cooccurrences(
+    graph: nx.Graph, net: nx.Graph, mentions: Sequence[Mention]
+) -> tuple[list[str], Any]:
     """A ``cooccurs`` edge between every two concepts of a paper, weighted by their papers, added
     in sorted order of the two keys, to the graph and to the concept network ``net``.
 
     The counts come from a sparse product (papers x concepts, transposed, times itself), not
     from a table of pairs: the 45k corpus has 4.5M pairs, whose tuples took ~700 MB. Nearly every
     pair (99.6 % there) meets in one paper: the edges of one count share one attribute dict, as
-    networkx allows, instead of a dict each (~400 MB more)."""
+    networkx allows, instead of a dict each (~400 MB more).
+
+    Returns the keys of the mentioned concepts, sorted, and the counts among them (the upper
+    triangle of a sparse matrix)."""
     import numpy as np
     from scipy import sparse
 
@@ -106,6 +123,7 @@ def _add_cooccurrences(graph: nx.Graph, net: nx.Graph, mentions: Sequence[Mentio
                 shared_data = shared[count] = {"kind": "cooccurs", "weight": count}
             v = nodes[b]
             row[v] = rows[b][u] = net_row[v] = net_rows[b][u] = shared_data
+    return keys, counts
 
 
 def concept_network(graph: nx.Graph) -> nx.Graph:

@@ -237,3 +237,24 @@ def test_the_network_made_with_the_graph_is_its_concept_network(demo_build):
     ]
     assert made.number_of_edges() > 100
     assert all(made._adj[u][v] is graph._adj[u][v] for u, v in made.edges)
+
+
+def test_pagerank_is_networkx_pagerank_bit_for_bit(demo_build):
+    """The analysis's PageRank reads the weighted matrix the graph stage kept with the network,
+    or, without one (a network found in a loaded graph) or with a stale one (a link added
+    since), a matrix read from the adjacency dicts: networkx's values either way, to the bit."""
+    from kg.analyse import _pagerank
+    from kg.graph import WEIGHTS, graph_and_network
+
+    built = demo_build[0]
+    graph, net = graph_and_network(built.papers, built.linked)
+    kept = net.graph[WEIGHTS]
+    assert (kept != nx.to_scipy_sparse_array(net, weight="weight", dtype=float)).nnz == 0
+    expected = nx.pagerank(net, weight="weight")
+    assert _pagerank(net) == expected
+    assert _pagerank(concept_network(graph)) == expected
+    changed = net.copy()
+    assert changed.graph[WEIGHTS] is kept
+    u, v = next((u, v) for u in changed for v in changed if u < v and not changed.has_edge(u, v))
+    changed.add_edge(u, v, weight=3)
+    assert _pagerank(changed) == nx.pagerank(changed, weight="weight") != expected
