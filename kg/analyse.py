@@ -12,12 +12,11 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 import networkx as nx
 
 from kg.config import Config
-from kg.graph import PAPER, WEIGHTS, concept_network, induced_network
+from kg.graph import PAPER, WEIGHTS, concept_network, induced_network, weight_matrix
 from kg.parallel import can_fork, cores, forked
 
 LABEL_TERMS = 3
@@ -226,7 +225,7 @@ def _pagerank(
     """``nx.pagerank(net, weight="weight")``, the same values: networkx's power iteration
     (``_pagerank_scipy``, uniform personalization and dangling weights) on the weighted
     adjacency matrix: the one ``graph_and_network`` keeps with the network (``WEIGHTS``), or
-    one read from networkx's adjacency dicts.
+    ``weight_matrix``'s, read from networkx's adjacency dicts.
 
     networkx makes that matrix with ``to_scipy_sparse_array``, which walks edge views: on the
     45k default build's concept network (349,344 concepts, 4.47M links) 21 of PageRank's 22 s;
@@ -245,7 +244,7 @@ def _pagerank(
         return {}
     a = net.graph.get(WEIGHTS)
     if a is None or a.shape != (n, n) or a.nnz != 2 * net.number_of_edges():
-        a = _weights(net)
+        a = weight_matrix(net)
     # from here on networkx's _pagerank_scipy, line for line
     s = a.sum(axis=1)
     s[s != 0] = 1.0 / s[s != 0]
@@ -259,27 +258,6 @@ def _pagerank(
         if np.absolute(x - xlast).sum() < n * tol:
             return dict(zip(net, map(float, x), strict=True))
     raise nx.PowerIterationFailedConvergence(max_iter)
-
-
-def _weights(net: nx.Graph) -> Any:
-    """The weighted adjacency matrix of ``net`` in its node order (SciPy CSR, each row's
-    columns sorted), as ``nx.to_scipy_sparse_array`` makes it."""
-    import numpy as np
-    from scipy import sparse
-
-    n = len(net)
-    rows = net._adj.values()  # networkx's adjacency dicts, {node: {neighbour: data}}
-    index = {node: i for i, node in enumerate(net)}
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, rows), dtype=np.int64, count=n), out=indptr[1:])
-    nnz = int(indptr[-1])
-    columns = np.fromiter((index[v] for row in rows for v in row), dtype=np.int64, count=nnz)
-    weights = np.fromiter(
-        (d.get("weight", 1) for row in rows for d in row.values()), dtype=float, count=nnz
-    )
-    a = sparse.csr_array((weights, columns, indptr), shape=(n, n))
-    a.sum_duplicates()  # sorted columns in each row, as networkx's matrix has them
-    return a
 
 
 def _betweenness(

@@ -23,7 +23,8 @@ CONCEPT = "concept"
 WEIGHTS = "weights"
 """The key of ``graph_and_network``'s concept network's weighted adjacency matrix, in its
 ``graph`` attribute dict: a SciPy CSR matrix in the network's node order (what
-``nx.to_scipy_sparse_array`` of the network would give, which on the 45k build takes 20 s)."""
+``nx.to_scipy_sparse_array`` of the network gives, in 21 s on the 45k default build's network,
+and ``weight_matrix`` in 11 s; here it comes with the co-occurrence counts)."""
 
 
 def paper_node(key: str) -> str:
@@ -161,3 +162,24 @@ def induced_network(net: nx.Graph, nodes: Iterable[str]) -> nx.Graph:
             if nb in keep:
                 row[nb] = data
     return sub
+
+
+def weight_matrix(net: nx.Graph) -> Any:
+    """The weighted adjacency matrix of ``net`` in its node order (SciPy CSR, each row's
+    columns sorted), as ``nx.to_scipy_sparse_array`` makes it."""
+    import numpy as np
+    from scipy import sparse
+
+    n = len(net)
+    rows = net._adj.values()  # networkx's adjacency dicts, {node: {neighbour: data}}
+    index = {node: i for i, node in enumerate(net)}
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, rows), dtype=np.int64, count=n), out=indptr[1:])
+    nnz = int(indptr[-1])
+    columns = np.fromiter((index[v] for row in rows for v in row), dtype=np.int64, count=nnz)
+    weights = np.fromiter(
+        (d.get("weight", 1) for row in rows for d in row.values()), dtype=float, count=nnz
+    )
+    a = sparse.csr_array((weights, columns, indptr), shape=(n, n))
+    a.sum_duplicates()  # sorted columns in each row, as networkx's matrix has them
+    return a

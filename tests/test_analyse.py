@@ -244,12 +244,14 @@ def test_pagerank_is_networkx_pagerank_bit_for_bit(demo_build):
     or, without one (a network found in a loaded graph) or with a stale one (a link added
     since), a matrix read from the adjacency dicts: networkx's values either way, to the bit."""
     from kg.analyse import _pagerank
-    from kg.graph import WEIGHTS, graph_and_network
+    from kg.graph import WEIGHTS, graph_and_network, weight_matrix
 
     built = demo_build[0]
     graph, net = graph_and_network(built.papers, built.linked)
     kept = net.graph[WEIGHTS]
-    assert (kept != nx.to_scipy_sparse_array(net, weight="weight", dtype=float)).nnz == 0
+    for matrix in (kept, weight_matrix(net)):
+        assert (matrix != nx.to_scipy_sparse_array(net, weight="weight", dtype=float)).nnz == 0
+        assert matrix.has_sorted_indices
     expected = nx.pagerank(net, weight="weight")
     assert _pagerank(net) == expected
     assert _pagerank(concept_network(graph)) == expected

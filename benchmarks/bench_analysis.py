@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""The graph analytics of a built graph, alone: communities, PageRank, betweenness and labels.
+
+usage: python benchmarks/bench_analysis.py FOLDER [--repeat 2] [--graph-backend NAME]
+
+FOLDER is what ``kg build`` wrote (``kg.load`` reads its graph back). The concept network and
+its weighted matrix are made first, outside the timing, as the build's graph stage makes them;
+then ``kg.analyse.analyse`` runs ``--repeat`` times with the build's configuration (its seed,
+resolution and thresholds from ``build.json``), without the drawings' layout or the stability
+analytics' Louvain reruns that a build runs beside it. The script prints one JSON object: each
+run's wall time and CPU time (this process and its forked helpers), the clusters, the
+modularity and how betweenness was computed (sampled or exact).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import kg  # noqa: E402
+from kg.analyse import analyse  # noqa: E402
+from kg.config import Config  # noqa: E402
+from kg.graph import WEIGHTS, concept_network, weight_matrix  # noqa: E402
+
+
+def _cpu() -> float:
+    own, helpers = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return sum(r.ru_utime + r.ru_stime for r in (own, helpers))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("folder", type=Path)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--graph-backend", default=None)
+    args = ap.parse_args()
+    start = time.perf_counter()
+    loaded = kg.load(args.folder)
+    graph = loaded.graph
+    net = concept_network(graph)
+    net.graph[WEIGHTS] = weight_matrix(net)
+    config = Config.from_mapping(loaded.manifest["config"], origin=f"{args.folder}/build.json")
+    prepared = time.perf_counter() - start
+    runs = []
+    for _ in range(args.repeat):
+        cpu, wall = _cpu(), time.perf_counter()
+        analysis = analyse(graph, config=config, backend=args.graph_backend, network=net)
+        runs.append(
+            {
+                "wall_s": round(time.perf_counter() - wall, 2),
+                "cpu_s": round(_cpu() - cpu, 2),
+                "clusters": len(analysis.cluster_labels),
+                "modularity": round(analysis.modularity, 6),
+                "betweenness": analysis.notes["betweenness"],
+            }
+        )
+        print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+    print(
+        json.dumps(
+            {
+                "folder": str(args.folder),
+                "concepts": net.number_of_nodes(),
+                "cooccurrence_links": net.number_of_edges(),
+                "graph_backend": args.graph_backend or "networkx",
+                "load_and_network_s": round(prepared, 1),
+                "build_analyse_stage_s": loaded.manifest["timings"].get("analyse"),
+                "runs": runs,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
