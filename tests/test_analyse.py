@@ -188,9 +188,7 @@ def _process_alive(pid):
     return os.path.exists(f"/proc/{pid}")
 
 
-def test_a_spilled_result_is_read_after_its_process_ended_and_leaves_no_file(
-    tmp_path, monkeypatch
-):
+def test_a_spilled_result_is_read_after_its_process_ended_and_leaves_no_file(tmp_path, monkeypatch):
     import os
     import tempfile
 
@@ -260,3 +258,41 @@ def test_pagerank_is_networkx_pagerank_bit_for_bit(demo_build):
     u, v = next((u, v) for u in changed for v in changed if u < v and not changed.has_edge(u, v))
     changed.add_edge(u, v, weight=3)
     assert _pagerank(changed) == nx.pagerank(changed, weight="weight") != expected
+
+
+def test_modularity_from_the_matrix_is_networkx_modularity(demo_build):
+    """The analysis and the stability table compute modularity from the network's matrix:
+    networkx's value (up to the order of float sums) for Louvain's partition, random ones, one
+    cluster and singletons, at two resolutions; with a self-loop (networkx counts it twice in a
+    degree) and for what is not a partition, networkx itself answers."""
+    import random
+
+    from kg.analyse import matrix_modularity
+    from kg.graph import graph_and_network, weight_matrix
+
+    built = demo_build[0]
+    _, net = graph_and_network(built.papers, built.linked)
+    weights = weight_matrix(net)
+    nodes = list(net)
+    rng = random.Random(7)
+    shuffled = rng.sample(nodes, len(nodes))
+    partitions = [
+        nx.community.louvain_communities(net, weight="weight", seed=1),
+        [set(shuffled[i::5]) for i in range(5)],
+        [set(nodes)],
+        [{n} for n in nodes],
+    ]
+    for communities in partitions:
+        for resolution in (1.0, 0.5):
+            expected = nx.community.modularity(
+                net, communities, weight="weight", resolution=resolution
+            )
+            found = matrix_modularity(weights, net, communities, resolution)
+            assert found == pytest.approx(expected, abs=1e-12), (len(communities), resolution)
+    looped = net.copy()
+    looped.add_edge(nodes[0], nodes[0], weight=5)
+    expected = nx.community.modularity(looped, partitions[0], weight="weight")
+    assert matrix_modularity(weight_matrix(looped), looped, partitions[0]) == expected
+    for wrong in (partitions[0][1:], [*partitions[0], {nodes[0]}]):  # one missing, one twice
+        with pytest.raises(nx.NetworkXError):
+            matrix_modularity(weights, net, wrong)

@@ -26,7 +26,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from kg.analyse import FORK_EDGES, louvain
+from kg.analyse import FORK_EDGES, louvain, matrix_modularity
+from kg.graph import weight_matrix
 from kg.parallel import fork_map
 
 
@@ -89,15 +90,15 @@ def cluster_stability(
         by_seed.setdefault(reference_seed, dict(reference))
     ref = [reference[n] for n in scored]
 
+    weights = weight_matrix(net)  # once for every run's modularity
+
     def modularity(part: Mapping[str, int]) -> float:
         groups: dict[int, set[str]] = {}
         for n, c in part.items():
             groups.setdefault(c, set()).add(n)
         if not net.size():
             return 0.0
-        return float(
-            nx.community.modularity(net, groups.values(), weight="weight", resolution=resolution)
-        )
+        return matrix_modularity(weights, net, groups.values(), resolution)
 
     rows = []
     for s, part in sorted(by_seed.items()):
