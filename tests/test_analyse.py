@@ -293,6 +293,8 @@ def test_modularity_from_the_matrix_is_networkx_modularity(demo_build):
     looped.add_edge(nodes[0], nodes[0], weight=5)
     expected = nx.community.modularity(looped, partitions[0], weight="weight")
     assert matrix_modularity(weight_matrix(looped), looped, partitions[0]) == expected
-    for wrong in (partitions[0][1:], [*partitions[0], {nodes[0]}]):  # one missing, one twice
+    louvain = partitions[0]
+    foreign = [*louvain[:-1], louvain[-1] | {"concept:in no paper"}]
+    for wrong in (louvain[1:], [*louvain, {nodes[0]}], foreign):  # nodes left out, twice, foreign
         with pytest.raises(nx.NetworkXError):
             matrix_modularity(weights, net, wrong)
