@@ -11,14 +11,13 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import networkx as nx
 
 from kg.config import Config
 from kg.graph import PAPER, WEIGHTS, concept_network, induced_network, weight_matrix
-from kg.parallel import can_fork, cores, forked
+from kg.parallel import Shared, can_fork, cores, forked
 
 LABEL_TERMS = 3
 BETWEENNESS_BUDGET = 10_000_000
@@ -30,12 +29,8 @@ concepts of two or more papers) 16 pivots take 23 s, 64 took 122 s."""
 FORK_EDGES = 50_000
 """Co-occurrence edges from which betweenness runs in a forked process beside the rest."""
 RERUNS_PER_WORKER = 3
-"""Louvain reruns a forked process makes beside a big analysis (on two cores: three, beside
-PageRank and sampled betweenness, while the build process clusters and lays out). 45k fast
-build, the analysis and the exports alone, alternating on one graph: with two reruns 130.7 /
-122.9 s (the analysis 52.1 / 46.6 s, its build process alone for its last ~12 s, laying out),
-with three 117.9 / 121.3 s (the analysis 54.7 / 58.2 s, the export phase 76-79 -> 63 s); with
-all four (session 10) the analysis was up to 25 s longer, a core idle at its end."""
+"""Louvain reruns per forked process beside a big analysis: the processes it forks, up to one
+fewer than the cores, are enough for PageRank, betweenness and this many reruns each."""
 STABILITY_RUNS = 5
 """Louvain runs the stability analytics compare: the build's seed and the next
 ``STABILITY_RUNS - 1`` (``rerun_seeds``)."""
@@ -89,10 +84,10 @@ def analyse(
 
     ``backend`` runs Louvain, PageRank and betweenness on a networkx backend (dispatch); results
     differ from networkx's only as much as the backend's algorithms do.
-    ``stability_seeds``: on a big network, Louvain is also run with the first of these seeds
-    (what the stability analytics compare) in forked processes beside the rest, into
-    ``Analysis.reruns``: as many as the cores an analysis leaves idle make in its time
-    (``RERUNS_PER_WORKER``).
+    ``stability_seeds``: on a big network, Louvain is also run with each of these seeds (what
+    the stability analytics compare), into ``Analysis.reruns``: in forked processes beside the
+    rest (``RERUNS_PER_WORKER``), and, with every core busy, in this process too once its own
+    work (and ``meanwhile``) is done, each process taking the next seed left.
     ``meanwhile``: called with the analysis as soon as its clusters and PageRank are known,
     betweenness still empty: what it does (the drawings' layout, in a build) runs while a big
     network's betweenness is computed in its forked process. Not called when the graph has no
@@ -132,17 +127,22 @@ def analyse(
             return {n: 1 / len(net) for n in net}
         return dict(nx.pagerank(net, weight="weight", **bk)) if bk else _pagerank(net)
 
-    # on a big graph betweenness and PageRank run in forked processes meanwhile, and as many
-    # reruns as fit in the time the analysis takes (on two cores: three, in the processes of
-    # PageRank and betweenness; the analytics export makes the other); where nothing forks, none
+    # on a big graph betweenness and PageRank run in forked processes meanwhile; then those
+    # processes make the reruns, and, with every core busy, this one too once its own work is
+    # done (each takes the next seed left: more processes than cores only take memory; 45k
+    # default build: three, 5,441 MiB at the analysis's peak, two, 4,633 MiB); where nothing
+    # forks, none (the analytics export makes them)
     big = net.size() >= FORK_EDGES and not bk
-    spare = max(2, cores() - 1)
-    wanted = list(stability_seeds)[: RERUNS_PER_WORKER * (spare - 1)]
-    seeds = wanted if big and can_fork() and cores() > 1 else []
-    runs = [partial(louvain, clustered, seed=s, resolution=config.resolution) for s in seeds]
+    seeds = Shared(stability_seeds if big and can_fork() and cores() > 1 else ())
+    workers = min(max(1, cores() - 1), 1 + -(-len(seeds.items) // RERUNS_PER_WORKER))
+
+    def reruns_taken() -> dict[int, dict[str, int]]:
+        return {s: louvain(clustered, seed=s, resolution=config.resolution) for s in seeds}
+
     # PageRank first: ``meanwhile`` needs it, and runs while betweenness is computed
-    side: list[Callable[[], object]] = [ranks, betweenness, *runs] if big else []
-    workers = min(spare, 1 + -(-len(runs) // RERUNS_PER_WORKER)) if runs else 1
+    side: list[Callable[[], object]] = (
+        [ranks, betweenness, *[reruns_taken] * (workers if seeds.items else 0)] if big else []
+    )
     with forked(side, workers=workers) as handles:
         communities = nx.community.louvain_communities(
             clustered, weight="weight", resolution=config.resolution, seed=config.seed, **bk
@@ -164,8 +164,11 @@ def analyse(
         cluster_of, labels = _clusters(graph, net, communities, papers, pagerank, degree)
         if meanwhile is not None:
             meanwhile(Analysis(cluster_of, labels, degree, pagerank, {}, modularity, notes, net))
+        made = reruns_taken() if workers == cores() - 1 else {}
         between, notes["betweenness"] = handles[1].result() if handles else betweenness()
-        reruns = {s: h.result() for s, h in zip(seeds, handles[2:], strict=True)}
+        for handle in handles[2:]:
+            made |= handle.result()
+        reruns = {s: made[s] for s in seeds.items}
     notes["clusters"] = len(labels)
     return Analysis(cluster_of, labels, degree, pagerank, between, modularity, notes, net, reruns)
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import itertools
 import json
 import os
 import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import metadata
@@ -36,7 +37,7 @@ from kg.graph import WEIGHTS, concept_node, graph_and_network
 from kg.ingest import IngestResult, MapChunks, read_papers
 from kg.link import Linked, link_concepts
 from kg.model import Paper, PaperKeyphrases
-from kg.parallel import collector_paused, fork_map, forked
+from kg.parallel import Shared, collector_paused, fork_map, forked
 from kg.vocab import DEFAULT_BASE
 
 FORK_LINK_PAPERS = 4_000
@@ -168,9 +169,8 @@ def make_graph(
     ``cache``: folder of the persistent extraction cache (see ``kg.extract.cache``).
     ``dask``: a Dask scheduler address, or ``local:N``: its workers clean the records and
     score the papers (see ``kg.distributed``); the other stages run here.
-    ``analytics``: on a big graph, some of the Louvain reruns that the ``analytics`` export
-    compares are made during the analysis, on the cores it leaves idle (``kg.analyse``);
-    without, that export makes them all.
+    ``analytics``: on a big graph, the Louvain reruns that the ``analytics`` export compares
+    are made during the analysis (``kg.analyse``); without, that export makes them.
     ``drawings``: the drawings' layout (what the exports of ``DRAWN`` read) and the graph
     files' view (those and GraphML) are made during the analysis, while betweenness is computed
     (see ``kg.analyse``), instead of by the first export that needs them.
@@ -271,6 +271,7 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
         meanwhile=(lambda provisional: _lay_out(built(provisional), timings)) if drawings else None,
     )
     network.graph.pop(WEIGHTS, None)  # PageRank's matrix: the exports would only hold it
+    _release_free_memory()  # what this process's Louvain runs freed
     lap("analyse")
     return built(
         analysis,
@@ -414,9 +415,13 @@ DRAWN = frozenset(("html", "gexf", "vosviewer", "cytoscape"))
 """Exports that read the drawings' layout (``kg.export.layout``; ``make_graph(drawings=)``)."""
 SIDE_EXPORTS = ("html", "gexf", "vosviewer", "cytoscape", "analytics")
 """Exports written in a forked process on a big graph, while this one writes the others: the
-drawings (they share one layout), then the analytics (with the stability reruns the analysis did
-not make), about as long as the RDF, GraphML and tables. (GEXF and Cytoscape written here
-instead were no faster: the 45k export phase alone 75.3 / 76.9 s against 78.5 / 69.7 s.)"""
+drawings (they share one layout), then the analytics, about as long as the RDF, GraphML and
+tables. (GEXF and Cytoscape written here instead were no faster: the 45k export phase alone
+75.3 / 76.9 s against 78.5 / 69.7 s.)"""
+EITHER_EXPORTS = ("tables", "graphml")
+"""Exports that draw nothing, written on a big graph by whichever process is free first, once
+its own are written (``kg.parallel.Shared``): the 45k fast build's forked process ends first,
+the default build's this one."""
 FORK_EXPORT_EDGES = 500_000
 """Graph edges from which the side exports are written in a forked process (45k fast: 2.8M)."""
 OWN_PROCESSES = ("analytics",)
@@ -427,21 +432,24 @@ def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(
     """Write every export and ``build.json`` into ``folder`` (use ``output_folder`` around it).
 
     On a big graph the ``SIDE_EXPORTS`` go to a forked process (``kg.parallel.forked``: it reads
-    the build without a copy) while this process writes the others; the files are the same."""
+    the build without a copy) while this process writes the others, and the ``EITHER_EXPORTS``
+    to whichever is free first; the files are the same."""
     from kg.export.graphml import file_view
 
     for name in exports:
         writer(name)
     big = built.graph.number_of_edges() >= FORK_EXPORT_EDGES
     side = [n for n in exports if n in SIDE_EXPORTS] if big else []
+    either = Shared(n for n in exports if n in EITHER_EXPORTS) if side else Shared(())
     later = [n for n in exports if n in OWN_PROCESSES and n not in side]
-    here = [n for n in exports if n not in side and n not in later]
-    if not here:  # nothing to write beside them: no second process
+    here = [n for n in exports if n not in side and n not in later and n not in either.items]
+    if not here and not either.items:  # nothing to write beside them: no second process
         here, side = side, []
     if side:
         file_view(built)  # made once, before the fork, for both processes
-    with forked([partial(_write, built, folder, side)] if side else [], workers=1) as beside:
-        written, timings = _write(built, folder, here)
+    there = [partial(_write, built, folder, side, either)] if side else []
+    with forked(there, workers=1) as beside:
+        written, timings = _write(built, folder, here, either)
         for handle in beside:
             paths, times = handle.result()
             written, timings = written + paths, timings | times
@@ -454,13 +462,16 @@ def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(
     )
 
 
-def _write(built: Build, folder: Path, names: Sequence[str]) -> tuple[list[Path], dict[str, float]]:
-    """Write the exports ``names``: the paths written and the seconds each took."""
+def _write(
+    built: Build, folder: Path, names: Sequence[str], then: Iterable[str] = ()
+) -> tuple[list[Path], dict[str, float]]:
+    """Write the exports ``names``, then those of ``then`` (``EITHER_EXPORTS`` that no other
+    process has taken): the paths written and the seconds each took."""
     from kg.export import layout
 
     written: list[Path] = []
     timings: dict[str, float] = {}
-    for at, name in enumerate(names):
+    for at, name in enumerate(itertools.chain(names, then)):
         if DRAWN.isdisjoint(names[at:]):  # no drawing left to write here: its layout goes
             layout.forget(built)
         t = time.perf_counter()

@@ -16,9 +16,11 @@ import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 _TASKS: list[Callable[[], Any]] = []
 """The tasks of the running ``forked`` block: the children inherit them, nothing is pickled."""
@@ -101,6 +103,32 @@ def forked(
         _TASKS, _OWNER = outer
         if not frozen:
             gc.unfreeze()
+
+
+class Shared(Generic[T]):
+    """Items that processes share out as they go: iterated here and in processes forked after
+    it was made (``forked``), each gets the next item that none has taken, until none is left.
+    Which process takes which item depends on their speed, so what is made of an item must not
+    depend on the process.
+
+    >>> shared = Shared("abc")
+    >>> next(iter(shared)), list(shared)
+    ('a', ['b', 'c'])
+    """
+
+    def __init__(self, items: Iterable[T]) -> None:
+        self.items = list(items)
+        # in shared memory, which forked processes see (none needed for nothing to share)
+        self._taken = multiprocessing.Value("i", 0) if self.items else None
+
+    def __iter__(self) -> Iterator[T]:
+        while self._taken is not None:
+            with self._taken.get_lock():
+                at = self._taken.value
+                self._taken.value = at + 1
+            if at >= len(self.items):
+                return
+            yield self.items[at]
 
 
 @contextlib.contextmanager

@@ -156,6 +156,33 @@ def test_forked_tasks_run_in_child_processes_and_return_in_order():
         assert os.getpid() not in pids[:2]
 
 
+def test_shared_items_are_taken_once_each_by_the_processes_that_share_them():
+    """``Shared``: a forked process and this one, iterating one ``Shared``, take each item once
+    between them, each in order; both take some when each item takes a while."""
+    import os
+    import time
+
+    from kg.parallel import Shared, can_fork, cores, forked
+
+    items = Shared(range(40))
+
+    def take():
+        got = []
+        for item in items:
+            got.append(item)
+            time.sleep(0.005)
+        return os.getpid(), got
+
+    with forked([take], workers=1) as (beside,):
+        here_pid, here = take()
+    there_pid, there = beside.result()
+    assert sorted(here + there) == list(range(40))
+    assert here == sorted(here) and there == sorted(there)
+    if cores() > 1 and can_fork():  # CI and this machine have two
+        assert here_pid != there_pid and here and there
+    assert list(items) == [] and list(Shared([])) == []
+
+
 def test_a_forked_task_may_fork_again_but_a_process_opens_one_block_at_a_time():
     import os
 

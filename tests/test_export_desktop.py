@@ -153,6 +153,16 @@ def test_graph_files_of_a_big_build_hold_its_most_central_part(demo_build, tmp_p
     vos = json.loads((tmp_path / "vosviewer.json").read_text(encoding="utf-8"))
     concepts = [n for n in view.nodes if built.graph.nodes[n]["kind"] == CONCEPT]
     assert len(vos["network"]["items"]) == len(concepts) < built.graph.number_of_nodes()
+    by_id, kept = dict(enumerate(concepts, start=1)), set(concepts)
+    links = {  # every co-occurrence among the concepts kept, not only the view's strongest
+        frozenset((by_id[link["source_id"]], by_id[link["target_id"]])): link["strength"]
+        for link in vos["network"]["links"]
+    }
+    assert links == {
+        frozenset((u, v)): d["weight"]
+        for u, v, d in built.graph.edges(data=True)
+        if d["kind"] == "cooccurs" and u in kept and v in kept
+    }
     assert "most central" in small.manifest()["graph_files"]
     assert built.manifest()["graph_files"] == "the whole graph"
 
