@@ -29,8 +29,11 @@ concepts of two or more papers) 16 pivots take 23 s, 64 took 122 s."""
 FORK_EDGES = 50_000
 """Co-occurrence edges from which betweenness runs in a forked process beside the rest."""
 RERUNS_PER_WORKER = 3
-"""Louvain reruns per forked process beside a big analysis: the processes it forks, up to one
-fewer than the cores, are enough for PageRank, betweenness and this many reruns each."""
+"""Louvain reruns per forked process beside a big analysis (on two cores: three, shared by the
+process of PageRank and betweenness and the build process once it has laid out). 45k builds,
+alternating with the reruns split in halves: with all four the fast analysis took 51.0-55.3 s
+against three's 45.5-53.0 s (the default, 130.0 s, was faster: its export phase then waits less
+for the analytics' rerun)."""
 STABILITY_RUNS = 5
 """Louvain runs the stability analytics compare: the build's seed and the next
 ``STABILITY_RUNS - 1`` (``rerun_seeds``)."""
@@ -84,10 +87,11 @@ def analyse(
 
     ``backend`` runs Louvain, PageRank and betweenness on a networkx backend (dispatch); results
     differ from networkx's only as much as the backend's algorithms do.
-    ``stability_seeds``: on a big network, Louvain is also run with each of these seeds (what
-    the stability analytics compare), into ``Analysis.reruns``: in forked processes beside the
-    rest (``RERUNS_PER_WORKER``), and, with every core busy, in this process too once its own
-    work (and ``meanwhile``) is done, each process taking the next seed left.
+    ``stability_seeds``: on a big network, Louvain is also run with the first of these seeds
+    (what the stability analytics compare), into ``Analysis.reruns``: as many as the forked
+    processes beside the rest make in its time (``RERUNS_PER_WORKER``), helped, with every core
+    busy, by this process once its own work (and ``meanwhile``) is done, each process taking the
+    next seed left.
     ``meanwhile``: called with the analysis as soon as its clusters and PageRank are known,
     betweenness still empty: what it does (the drawings' layout, in a build) runs while a big
     network's betweenness is computed in its forked process. Not called when the graph has no
@@ -128,12 +132,14 @@ def analyse(
         return dict(nx.pagerank(net, weight="weight", **bk)) if bk else _pagerank(net)
 
     # on a big graph betweenness and PageRank run in forked processes meanwhile; then those
-    # processes make the reruns, and, with every core busy, this one too once its own work is
-    # done (each takes the next seed left: more processes than cores only take memory; 45k
-    # default build: three, 5,441 MiB at the analysis's peak, two, 4,633 MiB); where nothing
-    # forks, none (the analytics export makes them)
+    # processes make as many reruns as fit in the analysis's time (on two cores: three; the
+    # analytics export makes the other), and, with every core busy, this one too once its own
+    # work is done (each takes the next seed left: more processes than cores only take memory;
+    # 45k default build: three, 5,441 MiB at the analysis's peak, two, 4,633 MiB); where
+    # nothing forks, none
     big = net.size() >= FORK_EDGES and not bk
-    seeds = Shared(stability_seeds if big and can_fork() and cores() > 1 else ())
+    wanted = list(stability_seeds)[: RERUNS_PER_WORKER * max(1, cores() - 2)]
+    seeds = Shared(wanted if big and can_fork() and cores() > 1 else ())
     workers = min(max(1, cores() - 1), 1 + -(-len(seeds.items) // RERUNS_PER_WORKER))
 
     def reruns_taken() -> dict[int, dict[str, int]]:

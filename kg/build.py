@@ -169,8 +169,8 @@ def make_graph(
     ``cache``: folder of the persistent extraction cache (see ``kg.extract.cache``).
     ``dask``: a Dask scheduler address, or ``local:N``: its workers clean the records and
     score the papers (see ``kg.distributed``); the other stages run here.
-    ``analytics``: on a big graph, the Louvain reruns that the ``analytics`` export compares
-    are made during the analysis (``kg.analyse``); without, that export makes them.
+    ``analytics``: on a big graph, some of the Louvain reruns that the ``analytics`` export
+    compares are made during the analysis (``kg.analyse``); without, that export makes them all.
     ``drawings``: the drawings' layout (what the exports of ``DRAWN`` read) and the graph
     files' view (those and GraphML) are made during the analysis, while betweenness is computed
     (see ``kg.analyse``), instead of by the first export that needs them.

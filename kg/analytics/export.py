@@ -70,9 +70,9 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
     seeds = rerun_seeds(seed)
     # the Louvain reruns the analysis did not make. On a big network that it made none of, in
     # forked processes while this one makes the rest, on the other cores (on two, more
-    # processes than cores only take memory); where it made some (a big build makes them
-    # all), here: the build's exports already use the cores, and a third process would add
-    # ~450 MB at the build's memory peak (45k fast: 4,499 against 4,042 MiB)
+    # processes than cores only take memory); where it made some (a big build), here: the
+    # build's exports already use the cores, and a third process would add ~450 MB at the
+    # build's memory peak (45k fast: 4,499 against 4,042 MiB)
     missing = [s for s in seeds if s not in a.reruns]
     runs = [partial(louvain, clustered, seed=s, resolution=resolution) for s in missing]
     big = clustered.size() >= FORK_EDGES and not a.reruns
