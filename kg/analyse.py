@@ -30,10 +30,9 @@ FORK_EDGES = 50_000
 """Co-occurrence edges from which betweenness runs in a forked process beside the rest."""
 RERUNS_PER_WORKER = 3
 """Louvain reruns per forked process beside a big analysis (on two cores: three, shared by the
-process of PageRank and betweenness and the build process once it has laid out). 45k builds,
-alternating with the reruns split in halves: with all four the fast analysis took 51.0-55.3 s
-against three's 45.5-53.0 s (the default, 130.0 s, was faster: its export phase then waits less
-for the analytics' rerun)."""
+process of PageRank and betweenness and the build process once it has laid out). Making all
+four there, the 45k fast build's analysis took 51.0-60.9 s in four runs, against 45.5-53.0 s
+for the three of the runs beside them (three processes then); the default build's gained."""
 STABILITY_RUNS = 5
 """Louvain runs the stability analytics compare: the build's seed and the next
 ``STABILITY_RUNS - 1`` (``rerun_seeds``)."""
