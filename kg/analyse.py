@@ -32,7 +32,7 @@ RERUNS_PER_WORKER = 3
 """Louvain reruns per forked process beside a big analysis (on two cores: three, shared by the
 process of PageRank and betweenness and the build process once it has laid out). Making all
 four there, the 45k fast build's analysis took 51.0-60.9 s in four runs, against 45.5-53.0 s
-for the three of the runs beside them (three processes then); the default build's gained."""
+with three in the runs beside them (three processes then)."""
 STABILITY_RUNS = 5
 """Louvain runs the stability analytics compare: the build's seed and the next
 ``STABILITY_RUNS - 1`` (``rerun_seeds``)."""
@@ -134,8 +134,8 @@ def analyse(
     # processes make as many reruns as fit in the analysis's time (on two cores: three; the
     # analytics export makes the other), and, with every core busy, this one too once its own
     # work is done (each takes the next seed left: more processes than cores only take memory;
-    # 45k default build: three, 5,441 MiB at the analysis's peak, two, 4,633 MiB); where
-    # nothing forks, none
+    # 45k default build, back to back: three, 5,435 MiB at the analysis's peak; two, 4,392
+    # MiB); where nothing forks, none
     big = net.size() >= FORK_EDGES and not bk
     wanted = list(stability_seeds)[: RERUNS_PER_WORKER * max(1, cores() - 2)]
     seeds = Shared(wanted if big and can_fork() and cores() > 1 else ())
