@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
-import itertools
 import json
 import os
 import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import metadata
@@ -37,7 +36,7 @@ from kg.graph import WEIGHTS, concept_node, graph_and_network
 from kg.ingest import IngestResult, MapChunks, read_papers
 from kg.link import Linked, link_concepts
 from kg.model import Paper, PaperKeyphrases
-from kg.parallel import Shared, collector_paused, fork_map, forked
+from kg.parallel import collector_paused, fork_map, forked
 from kg.vocab import DEFAULT_BASE
 
 FORK_LINK_PAPERS = 4_000
@@ -415,13 +414,9 @@ DRAWN = frozenset(("html", "gexf", "vosviewer", "cytoscape"))
 """Exports that read the drawings' layout (``kg.export.layout``; ``make_graph(drawings=)``)."""
 SIDE_EXPORTS = ("html", "gexf", "vosviewer", "cytoscape", "analytics")
 """Exports written in a forked process on a big graph, while this one writes the others: the
-drawings (they share one layout), then the analytics, about as long as the RDF, GraphML and
-tables. (GEXF and Cytoscape written here instead were no faster: the 45k export phase alone
-75.3 / 76.9 s against 78.5 / 69.7 s.)"""
-EITHER_EXPORTS = ("tables", "graphml")
-"""Exports that draw nothing, written on a big graph by whichever process is free first, once
-its own are written (``kg.parallel.Shared``): the 45k fast build's forked process ends first,
-the default build's this one."""
+drawings (they share one layout), then the analytics (with the stability reruns the analysis did
+not make), about as long as the RDF, GraphML and tables. (GEXF and Cytoscape written here
+instead were no faster: the 45k export phase alone 75.3 / 76.9 s against 78.5 / 69.7 s.)"""
 FORK_EXPORT_EDGES = 500_000
 """Graph edges from which the side exports are written in a forked process (45k fast: 2.8M)."""
 OWN_PROCESSES = ("analytics",)
@@ -432,24 +427,21 @@ def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(
     """Write every export and ``build.json`` into ``folder`` (use ``output_folder`` around it).
 
     On a big graph the ``SIDE_EXPORTS`` go to a forked process (``kg.parallel.forked``: it reads
-    the build without a copy) while this process writes the others, and the ``EITHER_EXPORTS``
-    to whichever is free first; the files are the same."""
+    the build without a copy) while this process writes the others; the files are the same."""
     from kg.export.graphml import file_view
 
     for name in exports:
         writer(name)
     big = built.graph.number_of_edges() >= FORK_EXPORT_EDGES
     side = [n for n in exports if n in SIDE_EXPORTS] if big else []
-    either = Shared(n for n in exports if n in EITHER_EXPORTS) if side else Shared(())
     later = [n for n in exports if n in OWN_PROCESSES and n not in side]
-    here = [n for n in exports if n not in side and n not in later and n not in either.items]
-    if not here and not either.items:  # nothing to write beside them: no second process
+    here = [n for n in exports if n not in side and n not in later]
+    if not here:  # nothing to write beside them: no second process
         here, side = side, []
     if side:
         file_view(built)  # made once, before the fork, for both processes
-    there = [partial(_write, built, folder, side, either)] if side else []
-    with forked(there, workers=1) as beside:
-        written, timings = _write(built, folder, here, either)
+    with forked([partial(_write, built, folder, side)] if side else [], workers=1) as beside:
+        written, timings = _write(built, folder, here)
         for handle in beside:
             paths, times = handle.result()
             written, timings = written + paths, timings | times
@@ -462,16 +454,13 @@ def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(
     )
 
 
-def _write(
-    built: Build, folder: Path, names: Sequence[str], then: Iterable[str] = ()
-) -> tuple[list[Path], dict[str, float]]:
-    """Write the exports ``names``, then those of ``then`` (``EITHER_EXPORTS`` that no other
-    process has taken): the paths written and the seconds each took."""
+def _write(built: Build, folder: Path, names: Sequence[str]) -> tuple[list[Path], dict[str, float]]:
+    """Write the exports ``names``: the paths written and the seconds each took."""
     from kg.export import layout
 
     written: list[Path] = []
     timings: dict[str, float] = {}
-    for at, name in enumerate(itertools.chain(names, then)):
+    for at, name in enumerate(names):
         if DRAWN.isdisjoint(names[at:]):  # no drawing left to write here: its layout goes
             layout.forget(built)
         t = time.perf_counter()

@@ -170,7 +170,7 @@ def test_shared_items_are_taken_once_each_by_the_processes_that_share_them():
         got = []
         for item in items:
             got.append(item)
-            time.sleep(0.005)
+            time.sleep(0.01)  # each takes a while: the other process takes some meanwhile
         return os.getpid(), got
 
     with forked([take], workers=1) as (beside,):
