@@ -349,7 +349,7 @@ def test_reruns_made_by_the_analysis_give_the_same_tables(demo_build, monkeypatc
     monkeypatch.setattr(kg.analyse, "FORK_EDGES", 0)
     seeds = rerun_seeds(built.config.seed)
     monkeypatch.setattr(kg.analyse, "cores", lambda: 2)  # whatever the machine
-    # some made there (a half in each process), some not
+    # some made there (shared by its two processes, whichever is free), some not
     analysis = analyse(built.graph, config=built.config, stability_seeds=seeds[:3])
     assert analysis.reruns and set(analysis.reruns) < set(seeds)
     called = []
