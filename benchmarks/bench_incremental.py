@@ -4,9 +4,12 @@
 usage: python benchmarks/bench_incremental.py INPUT [--new 1000] [--fast] [--keep DIR]
 
 1. ``kg build INPUT`` from a new cache folder: the build from scratch (every paper scored);
-2. the cached keyphrases of the papers of INPUT's last ``--new`` records are deleted from that
-   cache, as if those records had just been added to a corpus built before;
-3. ``kg build INPUT`` again with the cache: the incremental build (only those papers scored).
+2. the cache is brought back to what the build of the corpus before the new papers left: the
+   cached keyphrases of the papers of INPUT's last ``--new`` records are deleted, and so are
+   the stored label vectors, which a build of INPUT's other records (a JSONL file: its first
+   lines) then stores again, every paper of it read from the cache;
+3. ``kg build INPUT`` again with the cache: the incremental build (only the new papers scored,
+   only the labels the build before did not have embedded).
 
 Both builds run through ``bench_build.py`` (wall time, CPU, peak memory, stage timings). The
 script prints one JSON object with both, the ratio of their wall times, and whether the two
@@ -16,6 +19,7 @@ builds wrote the same files, byte for byte (``build.json`` but its timings).
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import sqlite3
 import subprocess
@@ -45,6 +49,8 @@ def main() -> None:
     cache = work / "cache"
     scratch = _bench(args.input, cache, work / "scratch", args.fast)
     forgotten = _forget_last(args.input, args.new, cache, Config(fast=args.fast))
+    (cache / "vectors.sqlite").unlink(missing_ok=True)
+    before = _bench(_first_records(args.input, args.new, work), cache, work / "before", args.fast)
     incremental = _bench(args.input, cache, work / "incremental", args.fast)
     differing = _differences(work / "scratch", work / "incremental")
     print(
@@ -55,6 +61,7 @@ def main() -> None:
                 "new_records": args.new,
                 "papers_scored_again": forgotten,
                 "scratch": scratch,
+                "before": before,
                 "incremental": incremental,
                 "ratio": round(incremental["wall_s"] / scratch["wall_s"], 4),
                 "differing_files": differing,
@@ -97,6 +104,18 @@ def _forget_last(source: Path, n: int, cache: Path, config: Config) -> int:
         ).rowcount
     db.close()
     return int(deleted)
+
+
+def _first_records(source: Path, n: int, work: Path) -> Path:
+    """A JSONL file of ``source``'s records but its last ``n`` (the corpus before they came)."""
+    opener = gzip.open if source.suffix == ".gz" else open
+    with opener(source, "rt", encoding="utf-8") as lines:
+        records = lines.readlines()
+    if not source.name.endswith((".jsonl", ".jsonl.gz")) or len(records) <= n:
+        sys.exit(f"bench: {source} is not a JSONL file of more than {n} records")
+    path = work / "before.jsonl"
+    path.write_text("".join(records[:-n]), encoding="utf-8")
+    return path
 
 
 def _differences(a: Path, b: Path) -> list[str]:

@@ -30,6 +30,7 @@ from kg.config import Config
 from kg.errors import InputError, OutputError
 from kg.export import WRITERS, writer
 from kg.extract import PhraseCache, extract_keyphrases, load_embedder
+from kg.extract.cache import stored
 from kg.extract.embedders import Embedder
 from kg.extract.score import LabelVectors, derive_models
 from kg.graph import WEIGHTS, concept_node, graph_and_network
@@ -238,10 +239,12 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
     )
     done_with_cluster()
     lap("extract")
+    # the concept labels' vectors are kept in the cache folder: a later build (more papers, the
+    # same model) embeds only the labels it has not seen
     phrases = (
         embedder
         if isinstance(embedder, PhraseCache)
-        else PhraseCache(embedder or load_embedder(config, cache=cache))
+        else PhraseCache(stored(embedder or load_embedder(config, cache=cache), cache))
     )
     lap("load_model")
     link = partial(_link, ingest.papers, keyphrases, config, phrases)

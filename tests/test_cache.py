@@ -1,16 +1,20 @@
-"""The persistent extraction cache: incremental equals from-scratch; writes are atomic."""
+"""The persistent cache: incremental equals from-scratch; writes are atomic."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sqlite3
 
 import numpy as np
 import pytest
 
+from kg.build import VOLATILE_KEYS
 from kg.config import Config
 from kg.extract import extract_keyphrases
 from kg.extract.cache import KeyphraseStore, fingerprint
 from kg.ingest import read_records
+from tests.conftest import run_kg
 
 
 def _same(a, b) -> None:
@@ -71,3 +75,44 @@ def test_an_interrupted_write_stores_nothing(tmp_path):
     got = again.get(["k0"])
     assert got["k0"][0] == (("phrase", 0.5, 0, 6),)
     assert got["k0"][1].tolist() == [1.0, 1.0, 1.0]
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_an_incremental_build_equals_a_build_from_scratch(tmp_path, arxiv_slice):
+    """Papers added to a built corpus, built again with the same cache (``kg build``, as a user
+    runs it): every output file is the one a build of the union without a cache writes, and
+    the concept labels' vectors the first build stored are kept, the union's new ones added."""
+    lines = arxiv_slice.read_text(encoding="utf-8").splitlines(keepends=True)
+    first, union = tmp_path / "first.jsonl", tmp_path / "papers.jsonl"
+    first.write_text("".join(lines[:60]), encoding="utf-8")
+    union.write_text("".join(lines[:90]), encoding="utf-8")
+    cache = tmp_path / "cache"
+
+    def kg_build(source, out: str, *cache_options: str) -> None:
+        run = run_kg("build", str(source), "--out", str(tmp_path / out), "--quiet", *cache_options)
+        assert run.returncode == 0, run.stderr
+
+    def labels() -> int:
+        with contextlib.closing(sqlite3.connect(cache / "vectors.sqlite")) as db:
+            return int(db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+
+    kg_build(first, "first", "--cache", str(cache))
+    labels_first = labels()
+    kg_build(union, "incremental", "--cache", str(cache))
+    kg_build(union, "scratch", "--no-cache")
+
+    made, remade = _files(tmp_path / "incremental"), _files(tmp_path / "scratch")
+    assert made.keys() == remade.keys()
+    assert {"graph.ttl", "concepts.csv", "graph.html", "analytics.json"} <= made.keys()
+    for name in made.keys() - {"build.json"}:
+        assert made[name] == remade[name], name
+    manifests = [json.loads(files["build.json"]) for files in (made, remade)]
+    assert manifests[0]["counts"]["papers"] == 90
+    for manifest in manifests:
+        for key in VOLATILE_KEYS:
+            manifest.pop(key)
+    assert manifests[0] == manifests[1]
+    assert 0 < labels_first < labels()

@@ -10,6 +10,11 @@ The folder is ``--cache DIR``, else ``$KG_CACHE_DIR``, else ``$XDG_CACHE_HOME/kg
   extraction fingerprint (model, the options that change extraction, code version) and a hash of
   the paper's text. Rows are committed in one transaction per chunk: a killed build loses at
   most the chunk it was working on, never leaves a partial row.
+* ``vectors.sqlite``: embeddings of phrases (the concept labels the link stage compares), keyed
+  by the embedder (its model files and code) and the phrase, in float16 as ``PhraseCache``
+  keeps them (``stored``). Only the int8 ONNX model keeps them here: it runs each text on its
+  own, so a text's vector does not depend on the texts beside it, a stored vector is the one
+  the model would make again, and an incremental build equals a from-scratch one.
 
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as d:
@@ -30,7 +35,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +105,7 @@ every build, is not cached)."""
 
 def _code_digest() -> str:
     """A hash of the scoring code, so that a changed extractor never reads stale rows."""
-    here = Path(__file__).parent
-    return _digest(*((here / name).read_text(encoding="utf-8") for name in SCORING_CODE))[:16]
+    return code_digest(*SCORING_CODE)
 
 
 def derived_model(
@@ -183,6 +187,119 @@ class KeyphraseStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+class VectorStore:
+    """Phrase embeddings in sqlite, keyed by (embedder key, phrase), as float16.
+
+    The connection is opened by the process that reads or writes: a forked process (the link
+    stage runs in one) opens its own, as sqlite asks. Each ``put`` is one transaction.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     store = VectorStore(Path(d), "key")
+    ...     store.put({"graph": np.array([0.5, 1.0], np.float16)})
+    ...     found = store.get(["graph", "tree"])
+    ...     store.close()
+    >>> {text: vector.tolist() for text, vector in found.items()}
+    {'graph': [0.5, 1.0]}
+    """
+
+    def __init__(self, root: Path, key: str) -> None:
+        self.path = root / "vectors.sqlite"
+        self.key = key
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def __reduce__(self) -> tuple[type[VectorStore], tuple[Path, str]]:
+        return VectorStore, (self.path.parent, self.key)  # pickled without its connection
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None or self._pid != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=60)
+            with db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS vectors (key TEXT, text TEXT, vector BLOB, "
+                    "PRIMARY KEY (key, text))"
+                )
+            self._db, self._pid = db, os.getpid()
+        return self._db
+
+    def get(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
+        db = self._connection()
+        texts = list(dict.fromkeys(texts))
+        found: dict[str, np.ndarray] = {}
+        for offset in range(0, len(texts), 500):
+            part = texts[offset : offset + 500]
+            rows = db.execute(
+                "SELECT text, vector FROM vectors WHERE key = ? "
+                f"AND text IN ({','.join('?' * len(part))})",
+                [self.key, *part],
+            )
+            found.update((text, np.frombuffer(blob, np.float16).copy()) for text, blob in rows)
+        return found
+
+    def put(self, vectors: Mapping[str, np.ndarray]) -> None:
+        """Store the vectors in one transaction (all or nothing)."""
+        with self._connection() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [
+                    (self.key, text, np.asarray(vector, np.float16).tobytes())
+                    for text, vector in vectors.items()
+                ],
+            )
+
+    def close(self) -> None:
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+        self._db = None
+
+
+class StoredEmbedder:
+    """An embedder whose vectors are kept in a ``VectorStore``: each text is looked up there
+    first, and the vectors it makes are stored. Every vector it returns is rounded to float16,
+    stored or not (``PhraseCache`` keeps them so too), so what is stored changes the speed,
+    never the vectors."""
+
+    def __init__(self, inner: Any, store: VectorStore) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.store = store
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        found = self.store.get(texts)
+        missing = sorted({t for t in texts if t not in found})
+        if missing:
+            made = dict(zip(missing, self.inner.embed(missing).astype(np.float16), strict=True))
+            self.store.put(made)
+            found |= made
+        if not texts:
+            return self.inner.embed([])
+        return np.stack([found[t] for t in texts]).astype(np.float32)
+
+
+def stored(embedder: Any, root: str | os.PathLike[str] | None) -> Any:
+    """``embedder`` with its vectors kept under the cache folder ``root`` (``StoredEmbedder``),
+    where it is the int8 ONNX model (each text run on its own: a text's vector does not depend
+    on the texts beside it in a call); otherwise, or without a folder, ``embedder`` itself."""
+    from kg.extract.embedders import OnnxEmbedder, model_path
+
+    if not root or not isinstance(embedder, OnnxEmbedder):
+        return embedder
+    # the export is made by the code of embedders.py from the model's files
+    source = folder_fingerprint(model_path(embedder.name))
+    key = _digest("onnx", source, str(embedder.max_seq_length), code_digest("embedders.py"))[:24]
+    return StoredEmbedder(embedder, VectorStore(cache_dir(root), key))
+
+
+def code_digest(*names: str) -> str:
+    """A hash of these modules of ``kg.extract``: what they make changes with their code."""
+    here = Path(__file__).parent
+    return _digest(*((here / name).read_text(encoding="utf-8") for name in names))[:16]
 
 
 @contextlib.contextmanager
