@@ -218,8 +218,11 @@ class VectorStore:
         if self._db is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=60)
+            # a rollback journal, not a write-ahead log: one write of a big build's labels
+            # (~45 MB) would leave a log that size beside the store when the process ends
+            # without closing it (a forked process)
+            db.execute("PRAGMA journal_mode=DELETE")
             with db:
-                db.execute("PRAGMA journal_mode=WAL")
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS vectors (key TEXT, text TEXT, vector BLOB, "
                     "PRIMARY KEY (key, text))"
