@@ -1,4 +1,4 @@
-"""Persistent caches under one folder: derived models (ONNX, static) and per-paper keyphrases.
+"""Persistent caches under one folder: derived models, per-paper keyphrases, label vectors.
 
 The folder is ``--cache DIR``, else ``$KG_CACHE_DIR``, else ``$XDG_CACHE_HOME/kg`` (usually
 ``~/.cache/kg``). Everything in it can be deleted at any time; it is rebuilt on demand.
@@ -274,14 +274,14 @@ class StoredEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
+        if not texts:
+            return np.asarray(self.inner.embed([]), np.float32)
         found = self.store.get(texts)
         missing = sorted({t for t in texts if t not in found})
         if missing:
             made = dict(zip(missing, self.inner.embed(missing).astype(np.float16), strict=True))
             self.store.put(made)
             found |= made
-        if not texts:
-            return self.inner.embed([])
         return np.stack([found[t] for t in texts]).astype(np.float32)
 
 
