@@ -47,10 +47,12 @@ def main() -> None:
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="kg-bench-incremental-"))
     cache = work / "cache"
+    work.mkdir(parents=True, exist_ok=True)
+    earlier = _first_records(args.input, args.new, work)  # checked before the long build
     scratch = _bench(args.input, cache, work / "scratch", args.fast)
     forgotten = _forget_last(args.input, args.new, cache, Config(fast=args.fast))
     (cache / "vectors.sqlite").unlink(missing_ok=True)
-    before = _bench(_first_records(args.input, args.new, work), cache, work / "before", args.fast)
+    before = _bench(earlier, cache, work / "before", args.fast)
     incremental = _bench(args.input, cache, work / "incremental", args.fast)
     differing = _differences(work / "scratch", work / "incremental")
     print(
@@ -108,11 +110,13 @@ def _forget_last(source: Path, n: int, cache: Path, config: Config) -> int:
 
 def _first_records(source: Path, n: int, work: Path) -> Path:
     """A JSONL file of ``source``'s records but its last ``n`` (the corpus before they came)."""
+    if not source.name.endswith((".jsonl", ".jsonl.gz")):
+        sys.exit(f"bench: {source} is not a JSONL file")
     opener = gzip.open if source.suffix == ".gz" else open
     with opener(source, "rt", encoding="utf-8") as lines:
         records = lines.readlines()
-    if not source.name.endswith((".jsonl", ".jsonl.gz")) or len(records) <= n:
-        sys.exit(f"bench: {source} is not a JSONL file of more than {n} records")
+    if len(records) <= n:
+        sys.exit(f"bench: {source} has {len(records)} records, not more than {n}")
     path = work / "before.jsonl"
     path.write_text("".join(records[:-n]), encoding="utf-8")
     return path

@@ -211,16 +211,13 @@ class VectorStore:
         self._db: sqlite3.Connection | None = None
         self._pid = 0
 
-    def __reduce__(self) -> tuple[type[VectorStore], tuple[Path, str]]:
-        return VectorStore, (self.path.parent, self.key)  # pickled without its connection
-
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=60)
-            # a rollback journal, not a write-ahead log: one write of a big build's labels
-            # (~45 MB) would leave a log that size beside the store when the process ends
-            # without closing it (a forked process)
+            # a rollback journal, not a write-ahead log: the forked link process ends without
+            # closing the store, and its one write of the labels left a log beside it (58.5 MB
+            # on the 45k build)
             db.execute("PRAGMA journal_mode=DELETE")
             with db:
                 db.execute(
