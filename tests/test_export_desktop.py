@@ -131,6 +131,38 @@ def test_exports_are_byte_identical_between_runs(demo_build, tmp_path):
             assert path.read_bytes() == (out / path.name).read_bytes(), path.name
 
 
+def _networkx_gexf(graph: nx.Graph, path) -> bytes:
+    """What networkx's own writer makes of ``graph`` (without its date)."""
+    from networkx.readwrite.gexf import GEXFWriter
+
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True)
+    writer.xml.find("meta").attrib.pop("lastmodifieddate")
+    writer.add_graph(graph)
+    writer.write(path)
+    return path.read_bytes()
+
+
+def test_gexf_is_streamed_as_networkx_writes_it(demo_build, tmp_path, monkeypatch):
+    from kg.export import gexf
+
+    built, out = demo_build
+    demo = gexf.gexf_graph(built)
+    assert (out / "graph.gexf").read_bytes() == _networkx_gexf(demo, tmp_path / "nx.gexf")
+    # edges in chunks of 7; attributes (and edge ids) that only later edges bring; no edge
+    path = nx.path_graph(40)
+    for u, _v, data in path.edges(data=True):
+        data["weight"] = u / 3
+    path.add_edge(38, 39, late="z", label="Ü & <b>", id=3)
+    path.add_edge(10, 11, id="7")
+    lone = nx.Graph()
+    lone.add_node("a", note="é")
+    monkeypatch.setattr(gexf, "EDGES_PER_CHUNK", 7)
+    for name, graph in (("demo", demo), ("path", path), ("lone", lone)):
+        gexf._write(graph, tmp_path / f"{name}.gexf")
+        expected = _networkx_gexf(graph, tmp_path / f"{name}-nx.gexf")
+        assert (tmp_path / f"{name}.gexf").read_bytes() == expected, name
+
+
 def test_graph_files_of_a_big_build_hold_its_most_central_part(demo_build, tmp_path):
     import dataclasses
 
