@@ -156,8 +156,10 @@ def test_gexf_is_streamed_as_networkx_writes_it(demo_build, tmp_path, monkeypatc
     path.add_edge(10, 11, id="7")
     lone = nx.Graph()
     lone.add_node("a", note="é")
+    drawn = nx.Graph([(1, 2), (2, 3)])  # edges with a look of their own: written whole
+    drawn.edges[2, 3]["viz"] = {"color": {"r": 1, "g": 2, "b": 3, "a": 1.0}}
     monkeypatch.setattr(gexf, "EDGES_PER_CHUNK", 7)
-    for name, graph in (("demo", demo), ("path", path), ("lone", lone)):
+    for name, graph in (("demo", demo), ("path", path), ("lone", lone), ("drawn", drawn)):
         gexf._write(graph, tmp_path / f"{name}.gexf")
         expected = _networkx_gexf(graph, tmp_path / f"{name}-nx.gexf")
         assert (tmp_path / f"{name}.gexf").read_bytes() == expected, name
