@@ -56,6 +56,7 @@ def write_gexf(build: Build, out: Path) -> list[Path]:
 
 EDGES_PER_CHUNK = 20_000
 _PLACE = "kg-gexf-edges"  # the edges' place in the document, until they are written there
+_OPEN, _CLOSE = "<edges>", "\n    </edges>"  # inside <gexf> and <graph>, pretty-printed
 
 
 _WHOLE = frozenset(("viz", "start", "end", "spells"))
@@ -65,7 +66,8 @@ edges carry any (or dynamic, list-valued attributes) is written whole, as networ
 
 class _Writer(GEXFWriter):
     """networkx's GEXF writer, whose ``add_graph`` leaves the edges out (declaring their
-    attributes) for ``_write`` to stream, where it can (``streamed``)."""
+    attributes) for ``_write`` to stream, where it can (``streamed``; not without edges:
+    networkx writes ``<edges />``)."""
 
     streamed = True
 
@@ -79,14 +81,14 @@ class _Writer(GEXFWriter):
                 seen.add(names)
                 firsts.append(edge)
             dynamic = dynamic or list in map(type, edge[2].values())
-        if dynamic or any(not _WHOLE.isdisjoint(names) for names in seen):
+        if not firsts or dynamic or any(not _WHOLE.isdisjoint(names) for names in seen):
             self.streamed = False
             super().add_edges(G, graph_element)
             return
         # numbered on a counter of their own: the edges are numbered when written
         state = self.__dict__
-        numbering = {"edge_id": state["edge_id"], "all_edge_ids": set(state["all_edge_ids"])}
-        state.update(edge_id=count(), all_edge_ids=set(numbering["all_edge_ids"]))
+        numbering = {"edge_id": state["edge_id"], "all_edge_ids": state["all_edge_ids"]}
+        state.update(edge_id=count(), all_edge_ids=set(state["all_edge_ids"]))
         super().add_edges(_Edges(G, firsts), Element("graph"))
         state.update(numbering)
         SubElement(graph_element, "edges").text = _PLACE
@@ -117,31 +119,30 @@ def _write(graph: nx.Graph, path: Path) -> None:
 
 
 def _write_document(graph: nx.Graph, path: Path) -> None:
-    edges = graph.number_of_edges() > 0  # else networkx's empty <edges /> element
-    writer = (_Writer if edges else GEXFWriter)(encoding="utf-8", prettyprint=True)
+    writer = _Writer(encoding="utf-8", prettyprint=True)
     meta = writer.xml.find("meta")
     if meta is not None:  # today's date would make two builds of the same input differ
         meta.attrib.pop("lastmodifieddate", None)
     writer.add_graph(graph)
-    if not (edges and writer.streamed):
+    if not writer.streamed:
         writer.write(path)
         return
     writer.indent(writer.xml)
     document = io.BytesIO()
     ElementTree(writer.xml).write(document, encoding="utf-8", xml_declaration=True)
-    head, tail = document.getvalue().split(f"<edges>{_PLACE}</edges>".encode())
+    head, tail = document.getvalue().split(f"{_OPEN}{_PLACE}</edges>".encode())
     rest = iter(graph.edges(data=True))
     with open(path, "wb") as sink:
-        sink.write(head + b"<edges>")
+        sink.write(head + _OPEN.encode())
         while chunk := list(islice(rest, EDGES_PER_CHUNK)):
             into = Element("graph")
             GEXFWriter.add_edges(writer, _Edges(graph, chunk), into)  # networkx's own
             edges_element = into[0]
-            writer.indent(edges_element, 2)  # inside <gexf> and <graph>
+            writer.indent(edges_element, 2)
             edges_element.tail = None
-            # "<edges>" + the edges, each on a line of its own + "\n    </edges>"; made as text
-            # (written to an encoding stream, each of its million small pieces took longer), then
-            # encoded as ElementTree encodes the document
-            text = tostring(edges_element, encoding="unicode")[7:-13]
+            # _OPEN + the edges, each on a line of its own + _CLOSE; made as text (written to an
+            # encoding stream, each of its million small pieces took longer), then encoded as
+            # ElementTree encodes the document
+            text = tostring(edges_element, encoding="unicode")[len(_OPEN) : -len(_CLOSE)]
             sink.write(text.encode("utf-8", "xmlcharrefreplace"))
-        sink.write(b"\n    </edges>" + tail)
+        sink.write(_CLOSE.encode() + tail)
