@@ -63,6 +63,25 @@ def test_acronym_and_long_form_become_one_concept_with_alt_labels():
     assert mention_a.sentence == "Generative Flow Networks (GFlowNets) sample."
 
 
+def test_mentions_in_one_sentence_share_its_text():
+    """The evidence sentence is held once per sentence, not once per mention (the 45k
+    corpus's mentions hold half as many distinct sentences as mentions)."""
+    a = _paper("a", "Graph neural networks meet diffusion models. Nothing else is here.")
+    kps = [
+        PaperKeyphrases(
+            "a",
+            (
+                Keyphrase("Graph neural networks", 0.7, 0, 21),
+                Keyphrase("diffusion models", 0.6, 27, 43),
+            ),
+        )
+    ]
+    first, second = link_concepts([a], kps).mentions
+    assert first.concept_key != second.concept_key
+    assert first.sentence == second.sentence == "Graph neural networks meet diffusion models."
+    assert first.sentence is second.sentence
+
+
 def test_near_duplicates_need_same_stems_and_close_embeddings(embedder):
     from kg.link import near_duplicates
 
