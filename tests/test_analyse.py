@@ -234,13 +234,24 @@ def test_a_spilled_result_is_read_after_its_process_ended_and_leaves_no_file(tmp
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cooccurrence_edges_of_one_count_share_their_attributes(graph):
-    """The memory saving of ``build_graph``, and what a copy gives back: edges of their own."""
-    counts = {}
+def test_edges_of_one_kind_and_weight_share_their_attributes(demo_build, graph):
+    """The memory saving of ``build_graph`` (co-occurrences of one count, mentions of one
+    score), the same edges as networkx's ``add_edge`` makes, and what a copy gives back:
+    edges of their own."""
+    shared = {}
     for u, v, data in graph.edges(data=True):
-        if data["kind"] == "cooccurs":
-            assert data is counts.setdefault(data["weight"], data), (u, v)
-    assert counts and graph.graph == {}
+        assert data is shared.setdefault((data["kind"], data["weight"]), data), (u, v)
+    kinds = {kind for kind, _ in shared}
+    assert kinds == {"mentions", "cooccurs"} and graph.graph == {}
+    assert len(shared) < graph.number_of_edges() / 2
+    papers = [n for n, kind in graph.nodes(data="kind") if kind == PAPER]
+    plain = nx.Graph()  # the mentions as networkx's add_edge makes them, a dict each
+    plain.add_nodes_from(papers)
+    for m in sorted(demo_build[0].linked.mentions, key=lambda m: (m.paper_key, m.concept_key)):
+        p, c = f"paper:{m.paper_key}", f"concept:{m.concept_key}"
+        plain.add_edge(p, c, kind="mentions", weight=m.score)
+    # a paper's links are its mentions: the same, in the same order, with the same attributes
+    assert [list(graph[p].items()) for p in papers] == [list(plain[p].items()) for p in papers]
     copy = graph.copy()
     (u, v), *rest = ((u, v) for u, v, w in copy.edges(data="weight") if w == 1)
     copy.edges[u, v]["weight"] = 7
