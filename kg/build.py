@@ -420,23 +420,32 @@ SIDE_EXPORTS = ("html", "gexf", "vosviewer", "cytoscape", "analytics")
 drawings (they share one layout), then the analytics (with the stability reruns the analysis did
 not make), about as long as the RDF, GraphML and tables. (GEXF and Cytoscape written here
 instead were no faster: the 45k export phase alone 75.3 / 76.9 s against 78.5 / 69.7 s.)"""
-FORK_EXPORT_EDGES = 500_000
-"""Graph edges from which the side exports are written in a forked process (45k fast: 2.8M)."""
+FORK_EXPORT_EDGES = range(500_000, 4_000_000)
+"""Graph edges for which the side exports are written in a forked process (45k fast: 2.8M).
+
+Above, they are written here, after the others: a forked process copies each page of the build
+that it reads (CPython writes the reference counts of what it reads), and a whole build is
+read by every export (a drawing of the 45k default build, 5.1M edges, copied 0.9 GB in its own
+forked process). From the full cache, that build's side process grew to 2,691 MiB beside the
+build process's 2,002 (PSS; 4,693 MiB in all); written here, its exports peaked at 3,180 MiB,
+under the analysis's 4,041, and took 54 s longer (195.4 s against 141.0)."""
 OWN_PROCESSES = ("analytics",)
-"""Exports that fork processes of their own: on a small graph, written after the others."""
+"""Exports that fork processes of their own: where the side exports are not forked, written
+after the others."""
 
 
 def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(WRITERS)) -> None:
     """Write every export and ``build.json`` into ``folder`` (use ``output_folder`` around it).
 
-    On a big graph the ``SIDE_EXPORTS`` go to a forked process (``kg.parallel.forked``: it reads
-    the build without a copy) while this process writes the others; the files are the same."""
+    On a big graph (``FORK_EXPORT_EDGES``) the ``SIDE_EXPORTS`` go to a forked process
+    (``kg.parallel.forked``: it reads the build without pickling it) while this process writes
+    the others; the files are the same."""
     from kg.export.graphml import file_view
 
     for name in exports:
         writer(name)
-    big = built.graph.number_of_edges() >= FORK_EXPORT_EDGES
-    side = [n for n in exports if n in SIDE_EXPORTS] if big else []
+    forks = built.graph.number_of_edges() in FORK_EXPORT_EDGES
+    side = [n for n in exports if n in SIDE_EXPORTS] if forks else []
     later = [n for n in exports if n in OWN_PROCESSES and n not in side]
     here = [n for n in exports if n not in side and n not in later]
     if not here:  # nothing to write beside them: no second process
