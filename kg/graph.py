@@ -84,7 +84,7 @@ def _add_mentions(graph: nx.Graph, mentions: Sequence[Mention]) -> None:
     """A ``mentions`` edge from each paper to each concept it mentions, weighted by the score,
     in sorted order of the two keys. The edges of one score share one attribute dict, as the
     co-occurrence edges of one count do: the 45k default build's 662,307 mentions have 7,169
-    scores (a dict each took ~120 MB). Both nodes must be in ``graph``."""
+    scores (a dict each: 123 MiB more, with the network). Both nodes must be in ``graph``."""
     shared: dict[tuple[float, float], dict[str, object]] = {}
     adj = graph._adj  # networkx's adjacency: {node: {neighbour: data}}
     for m in sorted(mentions, key=lambda m: (m.paper_key, m.concept_key)):
