@@ -275,6 +275,43 @@ def test_the_network_made_with_the_graph_is_its_concept_network(demo_build):
     assert all(made._adj[u][v] is graph._adj[u][v] for u, v in made.edges)
 
 
+def test_louvain_copies_a_network_with_shared_link_attributes_and_finds_the_same_clusters(
+    demo_build,
+):
+    """networkx's Louvain copies the network it is given (``add_weighted_edges_from`` on a
+    graph of its class): a ``Network`` copy shares one dict per weight, has the same links in
+    the same order, and Louvain finds the same clusters in it as in a plain ``Graph``."""
+    from kg.graph import Network, graph_and_network
+
+    built = demo_build[0]
+    net = graph_and_network(built.papers, built.linked)[1]
+    assert type(net) is Network
+    plain = nx.Graph(net)  # a dict per link
+    ebunch = list(net.edges(data="weight"))
+    shared, own = Network(), nx.Graph()
+    shared.add_weighted_edges_from(ebunch)
+    own.add_weighted_edges_from(ebunch)
+    assert [list(row.items()) for row in shared._adj.values()] == [
+        list(row.items()) for row in own._adj.values()
+    ]
+    by_weight = {}
+    for _, _, data in shared.edges(data=True):
+        assert data is by_weight.setdefault(data["weight"], data)
+    assert 1 < len(by_weight) < shared.number_of_edges() / 10
+    for seed in range(42, 46):
+        assert nx.community.louvain_communities(net, seed=seed) == nx.community.louvain_communities(
+            plain, seed=seed
+        )
+    # equal weights of other types or signs are not one value; a link added again gets its own
+    odd = Network()
+    odd.add_weighted_edges_from([(1, 2, 1), (2, 3, 1.0), (3, 4, 0.0), (4, 5, -0.0), (5, 6, 1)])
+    assert [repr(w) for _, _, w in odd.edges(data="weight")] == ["1", "1.0", "0.0", "-0.0", "1"]
+    odd.add_weighted_edges_from([(1, 2, 9)])
+    assert odd.edges[1, 2]["weight"] == 9 and odd.edges[5, 6]["weight"] == 1
+    with pytest.raises(ValueError, match="None cannot be a node"):
+        odd.add_weighted_edges_from([(None, 1, 1)])
+
+
 def test_pagerank_is_networkx_pagerank_bit_for_bit(demo_build):
     """The analysis's PageRank reads the weighted matrix the graph stage kept with the network,
     or, without one (a network found in a loaded graph) or with a stale one (a link added
