@@ -124,6 +124,37 @@ def test_static_vectors_are_model2vecs_bit_for_bit(texts):
     assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
 
 
+def test_the_shipped_static_model_is_the_distillation_of_the_packaged_model(tmp_path):
+    """Fast mode loads the distillation kg ships for the packaged model, and makes nothing in
+    the cache; model files of another fingerprint (here a copy of the packaged ones, in a
+    folder of another name) are distilled into the cache, and give the shipped vectors."""
+    import shutil
+
+    from model2vec import StaticModel
+
+    from kg.config import PACKAGED_MODEL
+    from kg.extract.embedders import SHIPPED_STATIC, StaticEmbedder, _shipped_for, model_path
+
+    cache = tmp_path / "cache"
+    assert StaticEmbedder.folder(PACKAGED_MODEL, cache=cache) == SHIPPED_STATIC
+    assert not cache.exists()
+    copy = tmp_path / "copy-of-the-packaged-model"
+    shutil.copytree(model_path(PACKAGED_MODEL), copy)
+    made = StaticEmbedder.folder(str(copy), cache=cache)
+    assert made.parent == cache / "models" and (made / "DONE").exists()
+    shipped, fresh = (StaticModel.from_pretrained(str(f)) for f in (SHIPPED_STATIC, made))
+    assert shipped.tokenizer.get_vocab() == fresh.tokenizer.get_vocab()
+    assert shipped.config == {**fresh.config, "tokenizer_name": shipped.config["tokenizer_name"]}
+    a, b = (m.embedding.astype(np.float32) for m in (shipped, fresh))
+    assert a.shape == b.shape == (shipped.tokenizer.get_vocab_size(), 256)
+    # the same vectors (bit for bit where the CPU computes as this one did)
+    cosine = (a * b).sum(axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert cosine.min() > 0.999, cosine.min()
+    # other dimensions, or model files of another fingerprint, are not the shipped model's
+    assert _shipped_for(model_path(PACKAGED_MODEL), 256)
+    assert not _shipped_for(model_path(PACKAGED_MODEL), 64) and not _shipped_for(str(copy), 256)
+
+
 def test_a_corpus_ranked_in_two_processes_ranks_as_in_one(monkeypatch):
     """A big corpus is ranked in two halves, the second in a forked process: the keyphrases
     (and their order, scores and spans) are those of a ranking in one process."""

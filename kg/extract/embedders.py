@@ -329,8 +329,32 @@ def _transformers_quiet() -> Iterator[None]:
         hf_logging.set_verbosity(level)
 
 
+SHIPPED_STATIC = Path(__file__).resolve().parent.parent / "data" / "all-MiniLM-L6-v2.m2v-256"
+"""The packaged model's distillation to ``SHIPPED_DIMS``, shipped with kg
+(``scripts/make_static_model.py``): a build need not make it (20-29 s of both cores, in the 45k
+fast build from an empty cache). Its ``SOURCE.json`` names the model files it was made from."""
+SHIPPED_DIMS = 256
+
+
+def _shipped_for(source: str, pca_dims: int) -> bool:
+    """Whether the shipped distillation is the one of the model files at ``source`` to
+    ``pca_dims`` dimensions."""
+    import json
+
+    from kg.extract.cache import folder_fingerprint
+
+    if pca_dims != SHIPPED_DIMS:
+        return False
+    try:
+        made = json.loads((SHIPPED_STATIC / "SOURCE.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(made.get("model_files") == folder_fingerprint(source))
+
+
 class StaticEmbedder:
-    """Fast mode: model2vec static embeddings distilled locally from the model (cached).
+    """Fast mode: model2vec static embeddings distilled locally from the model (shipped for the
+    packaged model, else cached).
 
     A text's vector is the mean of its tokens' vectors: no network, no batches, no torch.
     """
@@ -359,10 +383,13 @@ class StaticEmbedder:
     def folder(
         model: str, *, pca_dims: int = 256, cache: str | os.PathLike[str] | None = None
     ) -> Path:
-        """The cached model2vec distillation of ``model``, made on first use."""
+        """The model2vec distillation of ``model``: the one kg ships (``SHIPPED_STATIC``) when
+        it is of these model files and dimensions, else the cached one, made on first use."""
         from kg.extract.cache import derived_model
 
         source = model_path(model)
+        if _shipped_for(source, pca_dims):
+            return SHIPPED_STATIC
         return derived_model(
             f"m2v-{pca_dims}",
             source,
