@@ -40,9 +40,8 @@ def main() -> None:
         made = Path(tmp) / "made"
         _distill(source, made, SHIPPED_DIMS)
         config = json.loads((made / "config.json").read_text(encoding="utf-8"))
-        config["tokenizer_name"] = (
-            f"sentence-transformers/{PACKAGED_MODEL}"  # not this machine's path
-        )
+        # the model's name, not the path of its folder on this machine
+        config["tokenizer_name"] = f"sentence-transformers/{PACKAGED_MODEL}"
         (made / "config.json").write_text(json.dumps(config, indent=4) + "\n", encoding="utf-8")
         shutil.rmtree(SHIPPED_STATIC, ignore_errors=True)
         SHIPPED_STATIC.mkdir(parents=True)
