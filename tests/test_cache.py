@@ -94,6 +94,8 @@ def test_an_incremental_build_equals_a_build_from_scratch(tmp_path, arxiv_slice)
     def kg_build(source, out: str, *cache_options: str) -> None:
         run = run_kg("build", str(source), "--out", str(tmp_path / out), "--quiet", *cache_options)
         assert run.returncode == 0, run.stderr
+        # quiet, the first build too, which makes the derived models in its new cache folder
+        assert run.stderr == ""
 
     def labels() -> int:
         with contextlib.closing(sqlite3.connect(cache / "vectors.sqlite")) as db:

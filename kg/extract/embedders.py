@@ -122,13 +122,8 @@ def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def _export_onnx(source: str, folder: Path) -> None:
     """Export a BERT-like sentence-transformers folder to ONNX, fuse its attention, layer norms
     and GELUs (onnxruntime's transformer optimizer) and quantise it to int8."""
-    import shutil
+    import warnings
 
-    import onnx
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers.fusion_options import FusionOptions
-    from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoModel
 
     # The eager attention exports as plain matrix products, which the optimizer fuses into one
@@ -136,6 +131,23 @@ def _export_onnx(source: str, folder: Path) -> None:
     with _transformers_quiet():
         bert = AutoModel.from_pretrained(source, attn_implementation="eager")
     bert.eval()
+    # a build makes the export on first use: the tracer's warnings (the fused int8 model is
+    # checked against the model itself, tests/test_extract.py) and onnxruntime's advice on the
+    # root logger would only garble its progress bar, or a --quiet build's silence
+    with warnings.catch_warnings(), _root_log_silenced():
+        warnings.simplefilter("ignore")
+        _export_traced(bert, source, folder)
+
+
+def _export_traced(bert: Any, source: str, folder: Path) -> None:
+    """``_export_onnx`` of the loaded ``bert``."""
+    import shutil
+
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
 
     class Wrapped(torch.nn.Module):
         def __init__(self) -> None:
@@ -318,15 +330,39 @@ def _distill(source: str, folder: Path, pca_dims: int) -> None:
 @contextlib.contextmanager
 def _transformers_quiet() -> Iterator[None]:
     """Keep transformers' load report (the sentence-transformers folder has no pooler, which
-    a bare BERT load lists as a harmless mismatch) off the user's terminal."""
+    a bare BERT load lists as a harmless mismatch) and its "Loading weights" bar off the
+    user's terminal."""
     from transformers.utils import logging as hf_logging
 
     level = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     try:
         yield
     finally:
         hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+@contextlib.contextmanager
+def _root_log_silenced() -> Iterator[None]:
+    """Records sent to the root logger (``logging.warning``, as onnxruntime's quantiser sends
+    its advice) dropped for the block, where no handler of the user's takes them; without a
+    handler the first one would also configure the root logger to print every later one."""
+    import logging
+
+    root = logging.getLogger()
+    drop = logging.NullHandler()
+    if root.handlers:  # the user's own: theirs to show
+        yield
+        return
+    root.addHandler(drop)
+    try:
+        yield
+    finally:
+        root.removeHandler(drop)
 
 
 SHIPPED_STATIC = Path(__file__).resolve().parent.parent / "data" / "all-MiniLM-L6-v2.m2v-256"
