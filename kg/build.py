@@ -428,10 +428,13 @@ that it reads (CPython writes the reference counts of what it reads), and a whol
 read by every export (a drawing of the 45k default build, 5.1M edges, copied 0.9 GB in its own
 forked process). From the full cache, that build's side process grew to 2,691 MiB beside the
 build process's 2,002 (PSS; 4,693 MiB in all); written here, its exports peaked at 3,180 MiB,
-under the analysis's 4,041, and took 54 s longer (195.4 s against 141.0)."""
+under the analysis's peak (4,041 MiB then, 3,594 since Louvain's copy shares its attribute
+dicts, ``kg.graph.Network``), and took 54 s longer (195.4 s against 141.0)."""
 OWN_PROCESSES = ("analytics",)
 """Exports that fork processes of their own: where the side exports are not forked, written
-after the others."""
+after the others. (The Louvain rerun that the analytics export then makes, alone, was tried in a
+forked process beside the other exports: on the 45k default build it copied ~1 GB of the build's
+pages, a tree peak of 4,631 MiB against 3,594, and saved no time, 458.4 s against 454.2.)"""
 
 
 def write_exports(built: Build, folder: Path, *, exports: Sequence[str] = tuple(WRITERS)) -> None:
