@@ -10,6 +10,11 @@ resolution and thresholds from ``build.json``), without the drawings' layout or 
 analytics' Louvain reruns that a build runs beside it. The script prints one JSON object: each
 run's wall time and CPU time (this process and its forked helpers), the clusters, the
 modularity and how betweenness was computed (sampled or exact).
+
+With ``--graph-backend NAME`` each repeat runs the analysis on networkx, then through that
+backend (networkx's dispatch), and the JSON says which algorithms ran on the backend, the
+largest relative difference between the two PageRanks, and whether the two found the same
+clusters (as sets of concepts), betweenness and modularity.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import kg  # noqa: E402
-from kg.analyse import analyse  # noqa: E402
+from kg.analyse import Analysis, analyse  # noqa: E402
 from kg.config import Config  # noqa: E402
 from kg.graph import WEIGHTS, concept_network, weight_matrix  # noqa: E402
 
@@ -33,6 +38,28 @@ from kg.graph import WEIGHTS, concept_network, weight_matrix  # noqa: E402
 def _cpu() -> float:
     own, helpers = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     return sum(r.ru_utime + r.ru_stime for r in (own, helpers))
+
+
+def _partition(cluster_of: dict[str, int]) -> set[frozenset[str]]:
+    members: dict[int, set[str]] = {}
+    for node, cluster in cluster_of.items():
+        members.setdefault(cluster, set()).add(node)
+    return {frozenset(nodes) for nodes in members.values()}
+
+
+def _against(base: Analysis, other: Analysis) -> dict[str, object]:
+    """How an analysis through a backend compares with networkx's (nothing for networkx's)."""
+    if other is base:
+        return {}
+    return {
+        "algorithms": other.notes.get("graph_backend_algorithms"),
+        "pagerank_max_rel_diff": max(
+            (abs(other.pagerank[n] - p) / p for n, p in base.pagerank.items()), default=0.0
+        ),
+        "same_clusters": _partition(other.cluster_of) == _partition(base.cluster_of),
+        "same_betweenness": other.betweenness == base.betweenness,
+        "same_modularity": other.modularity == base.modularity,
+    }
 
 
 def main() -> None:
@@ -50,25 +77,28 @@ def main() -> None:
     prepared = time.perf_counter() - start
     runs = []
     for _ in range(args.repeat):
-        cpu, wall = _cpu(), time.perf_counter()
-        analysis = analyse(graph, config=config, backend=args.graph_backend, network=net)
-        runs.append(
-            {
-                "wall_s": round(time.perf_counter() - wall, 2),
-                "cpu_s": round(_cpu() - cpu, 2),
-                "clusters": len(analysis.cluster_labels),
-                "modularity": round(analysis.modularity, 6),
-                "betweenness": analysis.notes["betweenness"],
-            }
-        )
-        print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+        made = {}
+        for backend in dict.fromkeys([None, args.graph_backend]):  # networkx first
+            cpu, wall = _cpu(), time.perf_counter()
+            made[backend] = analysis = analyse(graph, config=config, backend=backend, network=net)
+            runs.append(
+                {
+                    "graph_backend": backend or "networkx",
+                    "wall_s": round(time.perf_counter() - wall, 2),
+                    "cpu_s": round(_cpu() - cpu, 2),
+                    "clusters": len(analysis.cluster_labels),
+                    "modularity": round(analysis.modularity, 6),
+                    "betweenness": analysis.notes["betweenness"],
+                    **_against(made[None], analysis),
+                }
+            )
+            print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
     print(
         json.dumps(
             {
                 "folder": str(args.folder),
                 "concepts": net.number_of_nodes(),
                 "cooccurrence_links": net.number_of_edges(),
-                "graph_backend": args.graph_backend or "networkx",
                 "load_and_network_s": round(prepared, 1),
                 "build_analyse_stage_s": loaded.manifest["timings"].get("analyse"),
                 "runs": runs,

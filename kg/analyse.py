@@ -11,6 +11,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import networkx as nx
@@ -56,21 +57,54 @@ class Analysis:
     partition."""
 
 
-def _backend_kwargs(backend: str | None) -> dict[str, str]:
-    """networkx's dispatch: ``backend="parallel"`` (nx-parallel), ``"cugraph"``, ``"graphblas"``."""
-    if not backend or backend == "networkx":
-        return {}
+def checked_backend(name: str | None) -> str | None:
+    """``name`` as a networkx backend to dispatch to: None for networkx itself, else an
+    installed backend that loads (one built for another networkx fails on import: said now,
+    before any work starts)."""
+    if not name or name == "networkx":
+        return None
     from importlib.metadata import entry_points
 
-    installed = sorted(ep.name for ep in entry_points(group="networkx.backends"))
-    if backend not in installed:
-        from kg.errors import ConfigError
+    from kg.errors import ConfigError
 
+    found = {ep.name: ep for ep in entry_points(group="networkx.backends")}
+    if name not in found:
         raise ConfigError(
-            f"--graph-backend {backend!r} is not installed; installed: "
-            f"{', '.join(['networkx', *installed])}"
+            f"--graph-backend {name!r} is not installed; installed: "
+            f"{', '.join(['networkx', *sorted(found)])}"
         )
-    return {"backend": backend}
+    try:
+        found[name].load()
+    except Exception as exc:  # noqa: BLE001 - whatever its import raises, said as it is
+        raise ConfigError(
+            f"--graph-backend {name!r} is installed but does not load with networkx "
+            f"{nx.__version__}: {type(exc).__name__}: {exc}"
+        ) from exc
+    return name
+
+
+def dispatched(
+    algorithm: Any,
+    backend: str | None,
+    ran: dict[str, str],
+    *args: Any,
+    otherwise: Callable[[], Any] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """``algorithm(*args, **kwargs)`` (a networkx algorithm) on ``backend`` where that backend
+    implements it and accepts these arguments, else on networkx (or ``otherwise()``: kg's own
+    equivalent); ``ran`` records which ran it, under the algorithm's name."""
+    if backend is not None and backend in algorithm.backends:
+        try:
+            result = algorithm(*args, backend=backend, **kwargs)
+        except NotImplementedError:  # the backend has it, but not for these arguments
+            pass
+        else:
+            ran[algorithm.name] = backend
+            return result
+    if backend is not None:
+        ran[algorithm.name] = "networkx"
+    return otherwise() if otherwise is not None else algorithm(*args, **kwargs)
 
 
 def analyse(
@@ -84,8 +118,9 @@ def analyse(
 ) -> Analysis:
     """Communities and centralities; deterministic for a given ``config.seed``.
 
-    ``backend`` runs Louvain, PageRank and betweenness on a networkx backend (dispatch); results
-    differ from networkx's only as much as the backend's algorithms do.
+    ``backend``: a networkx backend (dispatch) for Louvain, PageRank and betweenness, each run on
+    it where it implements them, else on networkx; ``notes["graph_backend"]`` says which ran
+    where. Results differ from networkx's only as much as the backend's algorithms do.
     ``stability_seeds``: on a big network, Louvain is also run with the first of these seeds
     (what the stability analytics compare), into ``Analysis.reruns``: as many as the forked
     processes beside the rest make in its time (``RERUNS_PER_WORKER``), helped, with every core
@@ -112,8 +147,9 @@ def analyse(
     if net.number_of_nodes() == 0:
         return Analysis({}, {}, {}, {}, {}, 0.0, notes)
 
-    bk = _backend_kwargs(backend)
-    if bk:
+    backend = checked_backend(backend)
+    ran: dict[str, str] = {}  # algorithm -> the backend that ran it, with a backend asked for
+    if backend is not None:
         notes["graph_backend"] = backend
     # a concept's neighbours are its papers and the concepts it co-occurs with
     links, cooccurs = graph._adj, net._adj  # networkx's adjacency dicts, without views
@@ -122,21 +158,31 @@ def analyse(
 
     def betweenness() -> tuple[dict[str, float], str]:
         return _betweenness(
-            net, papers, config=config, backend=bk, core=None if clustered is net else clustered
+            net,
+            papers,
+            config=config,
+            backend=backend,
+            ran=ran,
+            core=None if clustered is net else clustered,
         )
 
     def ranks() -> dict[str, float]:
         if not net.size():
             return {n: 1 / len(net) for n in net}
-        return dict(nx.pagerank(net, weight="weight", **bk)) if bk else _pagerank(net)
+        return dict(
+            dispatched(
+                nx.pagerank, backend, ran, net, weight="weight", otherwise=partial(_pagerank, net)
+            )
+        )
 
     # on a big graph betweenness and PageRank run in forked processes meanwhile; then those
     # processes make as many reruns as fit in the analysis's time (on two cores: three; the
     # analytics export makes the other), and, with every core busy, this one too once its own
     # work is done (each takes the next seed left: more processes than cores only take memory;
     # 45k default build, back to back: three, 5,435 MiB at the analysis's peak; two, 4,392
-    # MiB); where nothing forks, none
-    big = net.size() >= FORK_EDGES and not bk
+    # MiB); where nothing forks, none. Nothing forks beside a backend (a GPU's CUDA state does
+    # not survive a fork)
+    big = net.size() >= FORK_EDGES and backend is None
     wanted = list(stability_seeds)[: RERUNS_PER_WORKER * max(1, cores() - 2)]
     seeds = Shared(wanted if big and can_fork() and cores() > 1 else ())
     workers = min(max(1, cores() - 1), 1 + -(-len(seeds.items) // RERUNS_PER_WORKER))
@@ -149,8 +195,14 @@ def analyse(
         [ranks, betweenness, *[reruns_taken] * (workers if seeds.items else 0)] if big else []
     )
     with forked(side, workers=workers) as handles:
-        communities = nx.community.louvain_communities(
-            clustered, weight="weight", resolution=config.resolution, seed=config.seed, **bk
+        communities = dispatched(
+            nx.community.louvain_communities,
+            backend,
+            ran,
+            clustered,
+            weight="weight",
+            resolution=config.resolution,
+            seed=config.seed,
         )
         modularity = (
             matrix_modularity(_weights_of(clustered, net), clustered, communities)
@@ -175,6 +227,8 @@ def analyse(
             made |= handle.result()
         reruns = {s: made[s] for s in seeds.items}
     notes["clusters"] = len(labels)
+    if ran:
+        notes["graph_backend_algorithms"] = dict(sorted(ran.items()))
     return Analysis(cluster_of, labels, degree, pagerank, between, modularity, notes, net, reruns)
 
 
@@ -340,7 +394,8 @@ def _betweenness(
     papers: dict[str, int],
     *,
     config: Config,
-    backend: dict[str, str],
+    backend: str | None,
+    ran: dict[str, str],
     core: nx.Graph | None = None,
 ) -> tuple[dict[str, float], str]:
     """Betweenness centrality, and a note on how it was computed.
@@ -352,17 +407,17 @@ def _betweenness(
     concepts out is what makes large graphs affordable (they are most of the concepts).
     """
     if net.number_of_nodes() <= config.betweenness_exact_max:
-        return nx.betweenness_centrality(net, **backend), "exact"
+        return dispatched(nx.betweenness_centrality, backend, ran, net), "exact"
     if core is None:  # the concepts of two or more papers (``clustering_network``'s core)
         core = induced_network(net, (n for n in net if papers[n] >= 2))
     n, m = core.number_of_nodes(), core.number_of_edges()
     k = min(n, config.betweenness_exact_max, max(MIN_PIVOTS, BETWEENNESS_BUDGET // max(m, 1)))
     scope = f"among the {n} concepts of two or more papers (the others: 0, exact)"
     if k >= n:
-        found = nx.betweenness_centrality(core, **backend) if n else {}
+        found = dispatched(nx.betweenness_centrality, backend, ran, core) if n else {}
         note = f"exact {scope}"
     else:
-        found = nx.betweenness_centrality(core, k=k, seed=config.seed, **backend)
+        found = dispatched(nx.betweenness_centrality, backend, ran, core, k=k, seed=config.seed)
         note = f"approximate {scope}: sampled from {k} pivot nodes (seed {config.seed})"
     return {node: found.get(node, 0.0) for node in net}, note
 

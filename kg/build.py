@@ -25,7 +25,7 @@ from typing import Any
 
 import networkx as nx
 
-from kg.analyse import Analysis, analyse, rerun_seeds
+from kg.analyse import Analysis, analyse, checked_backend, rerun_seeds
 from kg.config import Config
 from kg.errors import InputError, OutputError
 from kg.export import WRITERS, writer
@@ -175,6 +175,7 @@ def make_graph(
     files' view (those and GraphML) are made during the analysis, while betweenness is computed
     (see ``kg.analyse``), instead of by the first export that needs them.
     """
+    checked_backend(graph_backend)  # a wrong name fails now, not after the extraction
     with contextlib.ExitStack() as cluster:
         map_chunks = None
         if dask:

@@ -267,7 +267,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--graph-backend",
         dest="graph_backend",
-        help="networkx backend for the analytics (e.g. parallel, cugraph, graphblas)",
+        help="a networkx backend for Louvain, PageRank and betweenness, each where it "
+        "implements it (networkx dispatch; e.g. graphblas, cugraph)",
     )
     b.add_argument(
         "--dask",

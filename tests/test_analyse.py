@@ -3,6 +3,8 @@ is checked on the demo graph, with the thresholds lowered so that it takes the l
 
 from __future__ import annotations
 
+import os
+
 import networkx as nx
 import pytest
 
@@ -373,3 +375,73 @@ def test_modularity_from_the_matrix_is_networkx_modularity(demo_build):
     for wrong in (louvain[1:], [*louvain, {nodes[0]}], foreign):  # nodes left out, twice, foreign
         with pytest.raises(nx.NetworkXError):
             matrix_modularity(weights, net, wrong)
+
+
+def _partition(cluster_of: dict[str, int]) -> set[frozenset[str]]:
+    members: dict[int, set[str]] = {}
+    for node, cluster in cluster_of.items():
+        members.setdefault(cluster, set()).add(node)
+    return {frozenset(nodes) for nodes in members.values()}
+
+
+@pytest.mark.parametrize(
+    "config", [Config(), Config(cluster_core_above=10, betweenness_exact_max=10)]
+)
+def test_a_graph_backend_runs_what_it_implements_and_networkx_the_rest(graph, config):
+    """``--graph-backend graphblas`` (graphblas-algorithms, installed with the tests), through
+    networkx's dispatch: each of Louvain, PageRank and betweenness runs on the backend where it
+    implements it, else on networkx, and the manifest says which ran where. The results are
+    networkx's up to the backend's float rounding: the same clusters (their numbers and labels
+    may differ where that rounding breaks a PageRank tie), betweenness and modularity."""
+    plain = analyse(graph, config=config)
+    on = analyse(graph, config=config, backend="graphblas")
+    assert on.notes.pop("graph_backend") == "graphblas"
+    ran = on.notes.pop("graph_backend_algorithms")
+    algorithms = {
+        "louvain_communities": nx.community.louvain_communities,
+        "pagerank": nx.pagerank,
+        "betweenness_centrality": nx.betweenness_centrality,
+    }
+    assert set(ran) == set(algorithms)
+    for name, algorithm in algorithms.items():
+        assert ran[name] == ("graphblas" if "graphblas" in algorithm.backends else "networkx")
+    assert "graphblas" in ran.values()  # something did run on the backend
+    assert on.notes == plain.notes
+    assert on.pagerank == pytest.approx(plain.pagerank, rel=1e-9, abs=0)
+    assert _partition(on.cluster_of) == _partition(plain.cluster_of)
+    assert on.betweenness == plain.betweenness and on.modularity == plain.modularity
+    assert on.degree == plain.degree
+
+
+def test_an_unknown_or_broken_graph_backend_is_refused_before_the_build_starts(tmp_path):
+    """A backend that is not installed, or one that is but fails on import (nx-parallel 0.3
+    against networkx 3.6 does), is a clear error before anything is read or written."""
+    from tests.conftest import DEMO, run_kg
+
+    listing = str(DEMO)
+    out = tmp_path / "out"
+    missing = run_kg("build", listing, "--out", str(out), "--graph-backend", "nosuch")
+    assert missing.returncode != 0
+    assert "--graph-backend 'nosuch' is not installed; installed: networkx" in missing.stderr
+    assert "graphblas" in missing.stderr
+    # an installed backend whose import fails: a distribution with the entry point networkx
+    # reads, and a module that raises as an incompatible backend's does
+    site = tmp_path / "site"
+    info = site / "broken_nx_backend-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-nx-backend\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[networkx.backends]\nbroken = broken_nx_backend:BackendInterface\n"
+    )
+    (site / "broken_nx_backend.py").write_text(
+        "raise ImportError(\"cannot import name '_rescale_e' from networkx\")\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    broken = run_kg("build", listing, "--out", str(out), "--graph-backend", "broken", env=env)
+    assert broken.returncode != 0
+    assert (
+        f"--graph-backend 'broken' is installed but does not load with networkx {nx.__version__}: "
+        "ImportError: cannot import name '_rescale_e' from networkx"
+    ) in broken.stderr
+    assert "Traceback" not in broken.stderr + missing.stderr
+    assert not out.exists()
