@@ -274,6 +274,7 @@ def _make_graph(  # noqa: PLR0913 - make_graph's arguments, passed on
         meanwhile=(lambda provisional: _lay_out(built(provisional), timings)) if drawings else None,
     )
     network.graph.pop(WEIGHTS, None)  # PageRank's matrix: the exports would only hold it
+    getattr(network, "__networkx_cache__", {}).clear()  # a backend's copy of it, likewise
     _release_free_memory()  # what this process's Louvain runs freed
     lap("analyse")
     return built(
