@@ -83,28 +83,42 @@ def checked_backend(name: str | None) -> str | None:
     return name
 
 
-def dispatched(
-    algorithm: Any,
-    backend: str | None,
-    ran: dict[str, str],
-    *args: Any,
-    otherwise: Callable[[], Any] | None = None,
-    **kwargs: Any,
-) -> Any:
-    """``algorithm(*args, **kwargs)`` (a networkx algorithm) on ``backend`` where that backend
-    implements it and accepts these arguments, else on networkx (or ``otherwise()``: kg's own
-    equivalent); ``ran`` records which ran it, under the algorithm's name."""
-    if backend is not None and backend in algorithm.backends:
-        try:
-            result = algorithm(*args, backend=backend, **kwargs)
-        except NotImplementedError:  # the backend has it, but not for these arguments
-            pass
-        else:
-            ran[algorithm.name] = backend
-            return result
-    if backend is not None:
-        ran[algorithm.name] = "networkx"
-    return otherwise() if otherwise is not None else algorithm(*args, **kwargs)
+@dataclass
+class Dispatch:
+    """networkx's algorithms run on ``backend`` (networkx's dispatch) where it takes them, else
+    on networkx; with a backend asked for, which ran each, and why a backend declined one."""
+
+    backend: str | None
+    ran: dict[str, str] = field(default_factory=dict)  # algorithm -> the backend, or "networkx"
+    declined: dict[str, str] = field(default_factory=dict)  # algorithm -> the backend's reason
+
+    def __call__(
+        self, algorithm: Any, *args: Any, otherwise: Callable[[], Any] | None = None, **kwargs: Any
+    ) -> Any:
+        """``algorithm(*args, **kwargs)`` on the backend; where the backend lacks it or refuses
+        these arguments (networkx raises ``NotImplementedError`` before converting anything), on
+        networkx, or ``otherwise()``: kg's own equivalent."""
+        if self.backend is not None:
+            try:
+                result = algorithm(*args, backend=self.backend, **kwargs)
+            except NotImplementedError as exc:
+                self.ran[algorithm.name] = "networkx"
+                # networkx's first sentence, then the backend's own reason where it gave one
+                why = [str(exc).split(". ")[0], *([str(exc.__cause__)] if exc.__cause__ else [])]
+                self.declined[algorithm.name] = ": ".join(why)
+            else:
+                self.ran[algorithm.name] = self.backend
+                return result
+        return otherwise() if otherwise is not None else algorithm(*args, **kwargs)
+
+    def notes(self) -> dict[str, object]:
+        """What ``build.json`` says of it (nothing without a backend)."""
+        if self.backend is None:
+            return {}
+        notes: dict[str, object] = {"graph_backend_algorithms": dict(sorted(self.ran.items()))}
+        if self.declined:
+            notes["graph_backend_declined"] = dict(sorted(self.declined.items()))
+        return notes
 
 
 def analyse(
@@ -119,8 +133,8 @@ def analyse(
     """Communities and centralities; deterministic for a given ``config.seed``.
 
     ``backend``: a networkx backend (dispatch) for Louvain, PageRank and betweenness, each run on
-    it where it implements them, else on networkx; ``notes["graph_backend"]`` says which ran
-    where. Results differ from networkx's only as much as the backend's algorithms do.
+    it where it takes them, else on networkx (``Dispatch``); ``notes["graph_backend_algorithms"]``
+    says which ran where. Results differ from networkx's as much as the backend's algorithms do.
     ``stability_seeds``: on a big network, Louvain is also run with the first of these seeds
     (what the stability analytics compare), into ``Analysis.reruns``: as many as the forked
     processes beside the rest make in its time (``RERUNS_PER_WORKER``), helped, with every core
@@ -147,10 +161,9 @@ def analyse(
     if net.number_of_nodes() == 0:
         return Analysis({}, {}, {}, {}, {}, 0.0, notes)
 
-    backend = checked_backend(backend)
-    ran: dict[str, str] = {}  # algorithm -> the backend that ran it, with a backend asked for
-    if backend is not None:
-        notes["graph_backend"] = backend
+    dispatch = Dispatch(checked_backend(backend))
+    if dispatch.backend is not None:
+        notes["graph_backend"] = dispatch.backend
     # a concept's neighbours are its papers and the concepts it co-occurs with
     links, cooccurs = graph._adj, net._adj  # networkx's adjacency dicts, without views
     papers = {n: len(links[n]) - len(cooccurs[n]) for n in net}
@@ -161,19 +174,15 @@ def analyse(
             net,
             papers,
             config=config,
-            backend=backend,
-            ran=ran,
+            dispatch=dispatch,
             core=None if clustered is net else clustered,
         )
 
     def ranks() -> dict[str, float]:
         if not net.size():
             return {n: 1 / len(net) for n in net}
-        return dict(
-            dispatched(
-                nx.pagerank, backend, ran, net, weight="weight", otherwise=partial(_pagerank, net)
-            )
-        )
+        found = dispatch(nx.pagerank, net, weight="weight", otherwise=partial(_pagerank, net))
+        return found if isinstance(found, dict) else dict(found)  # a backend's mapping
 
     # on a big graph betweenness and PageRank run in forked processes meanwhile; then those
     # processes make as many reruns as fit in the analysis's time (on two cores: three; the
@@ -182,7 +191,7 @@ def analyse(
     # 45k default build, back to back: three, 5,435 MiB at the analysis's peak; two, 4,392
     # MiB); where nothing forks, none. Nothing forks beside a backend (a GPU's CUDA state does
     # not survive a fork)
-    big = net.size() >= FORK_EDGES and backend is None
+    big = net.size() >= FORK_EDGES and dispatch.backend is None
     wanted = list(stability_seeds)[: RERUNS_PER_WORKER * max(1, cores() - 2)]
     seeds = Shared(wanted if big and can_fork() and cores() > 1 else ())
     workers = min(max(1, cores() - 1), 1 + -(-len(seeds.items) // RERUNS_PER_WORKER))
@@ -195,10 +204,8 @@ def analyse(
         [ranks, betweenness, *[reruns_taken] * (workers if seeds.items else 0)] if big else []
     )
     with forked(side, workers=workers) as handles:
-        communities = dispatched(
+        communities = dispatch(
             nx.community.louvain_communities,
-            backend,
-            ran,
             clustered,
             weight="weight",
             resolution=config.resolution,
@@ -227,8 +234,7 @@ def analyse(
             made |= handle.result()
         reruns = {s: made[s] for s in seeds.items}
     notes["clusters"] = len(labels)
-    if ran:
-        notes["graph_backend_algorithms"] = dict(sorted(ran.items()))
+    notes |= dispatch.notes()
     return Analysis(cluster_of, labels, degree, pagerank, between, modularity, notes, net, reruns)
 
 
@@ -394,8 +400,7 @@ def _betweenness(
     papers: dict[str, int],
     *,
     config: Config,
-    backend: str | None,
-    ran: dict[str, str],
+    dispatch: Dispatch,
     core: nx.Graph | None = None,
 ) -> tuple[dict[str, float], str]:
     """Betweenness centrality, and a note on how it was computed.
@@ -407,17 +412,17 @@ def _betweenness(
     concepts out is what makes large graphs affordable (they are most of the concepts).
     """
     if net.number_of_nodes() <= config.betweenness_exact_max:
-        return dispatched(nx.betweenness_centrality, backend, ran, net), "exact"
+        return dispatch(nx.betweenness_centrality, net), "exact"
     if core is None:  # the concepts of two or more papers (``clustering_network``'s core)
         core = induced_network(net, (n for n in net if papers[n] >= 2))
     n, m = core.number_of_nodes(), core.number_of_edges()
     k = min(n, config.betweenness_exact_max, max(MIN_PIVOTS, BETWEENNESS_BUDGET // max(m, 1)))
     scope = f"among the {n} concepts of two or more papers (the others: 0, exact)"
     if k >= n:
-        found = dispatched(nx.betweenness_centrality, backend, ran, core) if n else {}
+        found = dispatch(nx.betweenness_centrality, core) if n else {}
         note = f"exact {scope}"
     else:
-        found = dispatched(nx.betweenness_centrality, backend, ran, core, k=k, seed=config.seed)
+        found = dispatch(nx.betweenness_centrality, core, k=k, seed=config.seed)
         note = f"approximate {scope}: sampled from {k} pivot nodes (seed {config.seed})"
     return {node: found.get(node, 0.0) for node in net}, note
 

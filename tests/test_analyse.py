@@ -3,6 +3,7 @@ is checked on the demo graph, with the thresholds lowered so that it takes the l
 
 from __future__ import annotations
 
+import json
 import os
 
 import networkx as nx
@@ -387,25 +388,36 @@ def _partition(cluster_of: dict[str, int]) -> set[frozenset[str]]:
 @pytest.mark.parametrize(
     "config", [Config(), Config(cluster_core_above=10, betweenness_exact_max=10)]
 )
-def test_a_graph_backend_runs_what_it_implements_and_networkx_the_rest(graph, config):
+def test_a_graph_backend_runs_what_it_implements_and_networkx_the_rest(graph, config, monkeypatch):
     """``--graph-backend graphblas`` (graphblas-algorithms, installed with the tests), through
     networkx's dispatch: each of Louvain, PageRank and betweenness runs on the backend where it
-    implements it, else on networkx, and the manifest says which ran where. The results are
-    networkx's up to the backend's float rounding: the same clusters (their numbers and labels
-    may differ where that rounding breaks a PageRank tie), betweenness and modularity."""
+    implements it, else on networkx, and the manifest says which ran where, and why not. The
+    results are networkx's up to the backend's float rounding: the same clusters (their numbers
+    and labels may differ where that rounding breaks a PageRank tie), betweenness and
+    modularity. The graph counts as big: nothing forks beside a backend all the same."""
+    import kg.analyse
+
     plain = analyse(graph, config=config)
-    on = analyse(graph, config=config, backend="graphblas")
+    monkeypatch.setattr(kg.analyse, "FORK_EDGES", 0)
+    on = analyse(graph, config=config, backend="graphblas", stability_seeds=[1, 2])
+    assert on.reruns == {}  # nothing forked: no reruns beside it
     assert on.notes.pop("graph_backend") == "graphblas"
     ran = on.notes.pop("graph_backend_algorithms")
+    declined = on.notes.pop("graph_backend_declined")
     algorithms = {
         "louvain_communities": nx.community.louvain_communities,
         "pagerank": nx.pagerank,
         "betweenness_centrality": nx.betweenness_centrality,
     }
     assert set(ran) == set(algorithms)
-    for name, algorithm in algorithms.items():
-        assert ran[name] == ("graphblas" if "graphblas" in algorithm.backends else "networkx")
+    for name, algorithm in algorithms.items():  # what graphblas-algorithms says it implements
+        on_it = "graphblas" in algorithm.backends
+        assert ran[name] == ("graphblas" if on_it else "networkx")
+        assert (name in declined) == (not on_it)
     assert "graphblas" in ran.values()  # something did run on the backend
+    assert all(
+        why == f"'{n}' is not implemented by 'graphblas' backend" for n, why in declined.items()
+    )
     assert on.notes == plain.notes
     assert on.pagerank == pytest.approx(plain.pagerank, rel=1e-9, abs=0)
     assert _partition(on.cluster_of) == _partition(plain.cluster_of)
@@ -413,35 +425,115 @@ def test_a_graph_backend_runs_what_it_implements_and_networkx_the_rest(graph, co
     assert on.degree == plain.degree
 
 
+def _backend_distribution(site, name: str, module: str) -> None:
+    """An installed networkx backend ``name``: a distribution whose entry point networkx reads,
+    and its module's source."""
+    info = site / f"{name}_nx_backend-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}-nx-backend\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        f"[networkx.backends]\n{name} = {name}_nx_backend:BackendInterface\n"
+    )
+    (site / f"{name}_nx_backend.py").write_text(module)
+
+
+def _with_site(site) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+    }
+
+
 def test_an_unknown_or_broken_graph_backend_is_refused_before_the_build_starts(tmp_path):
     """A backend that is not installed, or one that is but fails on import (nx-parallel 0.3
-    against networkx 3.6 does), is a clear error before anything is read or written."""
-    from tests.conftest import DEMO, run_kg
+    against networkx 3.6 does), is a clear error before anything is read: the input given here
+    does not exist, and that is not what is reported."""
+    from tests.conftest import run_kg
 
-    listing = str(DEMO)
-    out = tmp_path / "out"
-    missing = run_kg("build", listing, "--out", str(out), "--graph-backend", "nosuch")
+    nowhere, out = str(tmp_path / "no-such-listing.txt"), tmp_path / "out"
+    missing = run_kg("build", nowhere, "--out", str(out), "--graph-backend", "nosuch")
     assert missing.returncode != 0
     assert "--graph-backend 'nosuch' is not installed; installed: networkx" in missing.stderr
     assert "graphblas" in missing.stderr
-    # an installed backend whose import fails: a distribution with the entry point networkx
-    # reads, and a module that raises as an incompatible backend's does
     site = tmp_path / "site"
-    info = site / "broken_nx_backend-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-nx-backend\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        "[networkx.backends]\nbroken = broken_nx_backend:BackendInterface\n"
+    _backend_distribution(
+        site, "broken", "raise ImportError(\"cannot import name '_rescale_e' from networkx\")\n"
     )
-    (site / "broken_nx_backend.py").write_text(
-        "raise ImportError(\"cannot import name '_rescale_e' from networkx\")\n"
+    broken = run_kg(
+        "build", nowhere, "--out", str(out), "--graph-backend", "broken", env=_with_site(site)
     )
-    env = {**os.environ, "PYTHONPATH": str(site)}
-    broken = run_kg("build", listing, "--out", str(out), "--graph-backend", "broken", env=env)
     assert broken.returncode != 0
     assert (
         f"--graph-backend 'broken' is installed but does not load with networkx {nx.__version__}: "
         "ImportError: cannot import name '_rescale_e' from networkx"
     ) in broken.stderr
-    assert "Traceback" not in broken.stderr + missing.stderr
+    for run in (missing, broken):
+        assert "Traceback" not in run.stderr and "no-such-listing" not in run.stderr
     assert not out.exists()
+
+
+PARTIAL_BACKEND = """
+import networkx as nx
+
+
+class BackendInterface:
+    \"\"\"Betweenness as networkx computes it; a PageRank that refuses kg's arguments; no
+    Louvain, and no list of what it implements (networkx's backend_info is optional).\"\"\"
+
+    @staticmethod
+    def convert_from_nx(graph, *args, **kwargs):
+        return graph
+
+    @staticmethod
+    def convert_to_nx(result, *args, **kwargs):
+        return result
+
+    @staticmethod
+    def betweenness_centrality(G, k=None, normalized=True, weight=None, endpoints=False, seed=None):
+        return nx.betweenness_centrality.orig_func(G, k, normalized, weight, endpoints, seed)
+
+    @staticmethod
+    def pagerank(G, *args, **kwargs):
+        raise NotImplementedError("this backend's PageRank takes no weights")
+"""
+
+
+def test_a_backend_that_declines_an_algorithm_leaves_it_to_networkx_and_says_why(
+    demo_build, tmp_path
+):
+    """``kg build --graph-backend`` with a backend that runs betweenness, refuses PageRank for
+    kg's arguments and has no Louvain: those two run on networkx (PageRank: kg's own), the
+    manifest says so with the backend's reasons, and every other file is the plain build's."""
+    from tests.conftest import DEMO, run_kg
+
+    _, plain = demo_build
+    site, out = tmp_path / "site", tmp_path / "out"
+    _backend_distribution(site, "partial", PARTIAL_BACKEND)
+    run = run_kg(
+        "build",
+        str(DEMO),
+        "--out",
+        str(out),
+        "--quiet",
+        "--graph-backend",
+        "partial",
+        env=_with_site(site),
+    )
+    assert run.returncode == 0, run.stderr
+    analysis = json.loads((out / "build.json").read_text())["analysis"]
+    assert analysis["graph_backend"] == "partial"
+    assert analysis["graph_backend_algorithms"] == {
+        "betweenness_centrality": "partial",
+        "louvain_communities": "networkx",
+        "pagerank": "networkx",
+    }
+    assert analysis["graph_backend_declined"] == {
+        "louvain_communities": "'louvain_communities' is not implemented by 'partial' backend",
+        "pagerank": "'partial' backend raised NotImplementedError when calling 'pagerank': "
+        "this backend's PageRank takes no weights",
+    }
+    for name in sorted(p.name for p in plain.iterdir()):
+        if name != "build.json":
+            assert (out / name).read_bytes() == (plain / name).read_bytes(), name
