@@ -176,6 +176,10 @@ def make_graph(
     (see ``kg.analyse``), instead of by the first export that needs them.
     """
     checked_backend(graph_backend)  # a wrong name fails now, not after the extraction
+    if embedder is None and not config.fast and config.device not in ("auto", "cpu"):
+        from kg.extract.embedders import resolve_device
+
+        resolve_device(config.device)  # likewise a GPU that torch cannot use
     with contextlib.ExitStack() as cluster:
         map_chunks = None
         if dask:
@@ -339,10 +343,12 @@ def output_folder(out: Path) -> Iterator[Path]:
     """A temporary folder beside ``out`` that replaces it when the block succeeds.
 
     Another build into the same folder is refused while this one runs; a folder that cannot
-    be written is reported before any work starts.
+    be written, or that holds files no kg build wrote (they would be lost), is reported before
+    any work starts.
     """
     out = Path(out).absolute()
     parent = out.parent
+    _check_replaceable(out)  # before the lock file is made beside it; again under the lock
     try:
         parent.mkdir(parents=True, exist_ok=True)
         lock_path = parent / f".kg-{out.name}.lock"
@@ -356,6 +362,7 @@ def output_folder(out: Path) -> Iterator[Path]:
             raise OutputError(
                 f"{out}: another kg build is writing into this folder; wait for it to finish"
             ) from None
+        _check_replaceable(out)
         for kind in ("tmp", "old"):  # left behind by a build that was killed
             for stale in parent.glob(f".kg-{out.name}.{kind}-*"):
                 shutil.rmtree(stale, ignore_errors=True)
@@ -374,6 +381,58 @@ def output_folder(out: Path) -> Iterator[Path]:
         _replace(tmp, out)
     finally:
         lock.close()
+
+
+def _check_replaceable(out: Path) -> None:
+    """Refuse an ``out`` whose replacement would lose something kg did not write: the build
+    replaces the whole folder, so it must be new, empty, or hold only the files a kg build
+    listed in its ``build.json``."""
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder; --out names the folder to write")
+    names = {p.name for p in out.iterdir()}
+    if not names:
+        return
+    manifest = _manifest_of(out)
+    if manifest is None:
+        raise OutputError(
+            f"{out}: the folder holds files that no kg build wrote (no kg build.json), and a "
+            "build replaces the whole folder; choose a new or empty folder"
+        )
+    foreign = sorted(names - {"build.json", *manifest.get("outputs", ())})
+    if foreign:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        shown = ", ".join(foreign[:3]) + more
+        raise OutputError(
+            f"{out}: the folder holds files its last kg build did not write ({shown}), and a "
+            "build replaces the whole folder; move them away or choose another folder"
+        )
+
+
+def _manifest_of(folder: Path) -> dict[str, Any] | None:
+    """The ``build.json`` that a kg build wrote into ``folder``, or None."""
+    try:
+        manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("tool") != "kg":
+        return None
+    outputs = manifest.get("outputs", [])
+    if not isinstance(outputs, list) or not all(isinstance(n, str) for n in outputs):
+        return None
+    return manifest
+
+
+def _check_inputs_outside(inputs: Sequence[Path], out: Path) -> None:
+    """An input inside the output folder would be deleted when the build replaces it."""
+    folder = Path(out).resolve()
+    for path in inputs:
+        if folder in Path(path).resolve().parents:
+            raise OutputError(
+                f"{path}: the input lies inside the output folder {out}, which the build "
+                "replaces; write the graph elsewhere or move the input out"
+            )
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -508,6 +567,7 @@ def build(
     exports = tuple(WRITERS) if exports is None else tuple(exports)
     for name in exports:
         writer(name)
+    _check_inputs_outside(inputs, out)
     with output_folder(out) as folder:
         built = make_graph(
             inputs,

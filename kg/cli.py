@@ -143,28 +143,36 @@ def cmd_keyphrases(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    """F1@k over every gold record: one that ingest rejects is named on stderr with its
+    reason, scores 0 (as a missing prediction does in the reference scorer) and is counted
+    in ``rejected``."""
     import time
 
-    from kg.evaluate import score
+    from kg.evaluate import read_gold, score
     from kg.extract import extract_keyphrases
-    from kg.ingest import read_records
+    from kg.model import Paper
 
     config = _config_from(args).replace(top_n=max(15, args.top_n or 15))
-    result = read_records([args.gold])
+    records = read_gold(args.gold)
+    papers = [r.paper for r in records if isinstance(r.paper, Paper)]
     started = time.perf_counter()
-    found = extract_keyphrases(result.papers, config=config, progress=not args.quiet)
+    found = extract_keyphrases(papers, config=config, progress=not args.quiet)
     seconds = time.perf_counter() - started
-    gold = {}
-    for line in Path(args.gold).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            obj = json.loads(line)
-            gold[str(obj["id"])] = obj.get("keyphrases") or []
+    # matched by place in the file, which the gold records and their papers share
     predicted = {
-        p.record_id: [k.text for k in pk.keyphrases]
-        for p, pk in zip(result.papers, found, strict=True)
+        p.source.locator: [k.text for k in pk.keyphrases]
+        for p, pk in zip(papers, found, strict=True)
     }
-    report = score({k: v for k, v in gold.items() if k in predicted}, predicted)
-    report["docs_per_s"] = round(len(result.papers) / seconds, 2)
+    rejected = 0
+    for r in records:
+        if isinstance(r.paper, Paper):
+            continue
+        rejected += 1
+        named = f" (id {r.doc_id})" if r.doc_id is not None else ""
+        print(f"kg: rejected {args.gold} {r.locator}{named}: {r.paper.reason}", file=sys.stderr)
+    report = score({r.locator: r.keyphrases for r in records}, predicted)
+    report["rejected"] = rejected
+    report["docs_per_s"] = round(len(papers) / seconds, 2)
     print(json.dumps(report))
     return 0
 
@@ -187,9 +195,35 @@ def cmd_concepts(args: argparse.Namespace) -> int:
         columns = ["concept", "papers", "pagerank", "cluster_label", "broader"]
     rows = rows[: args.limit] if args.limit else rows
     widths = {c: min(48, max([len(c)] + [len(r.get(c, "")) for r in rows])) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip()]
     for r in rows:
-        print("  ".join(r.get(c, "")[: widths[c]].ljust(widths[c]) for c in columns).rstrip())
+        lines.append("  ".join(r.get(c, "")[: widths[c]].ljust(widths[c]) for c in columns))
+    return _write_stdout("".join(line.rstrip() + "\n" for line in lines))
+
+
+SIGPIPE_EXIT = 128 + 13
+"""What a shell reports for a command ended by SIGPIPE (``seq 100000 | head -1``)."""
+
+
+def _write_stdout(text: str) -> int:
+    """Write ``text`` to stdout; 0, or ``SIGPIPE_EXIT`` without a traceback when the reader
+    stops early (``kg concepts DIR | head -1``). For any command that prints a result.
+
+    stdout is pointed at the null device afterwards, so the interpreter's own flush at exit
+    does not fail on the closed pipe a second time (the recipe of Python's ``signal`` docs).
+    """
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        import os
+
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # a stdout with no file behind it (tests capture it)
+            pass
+        return SIGPIPE_EXIT
     return 0
 
 
@@ -213,8 +247,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     store = open_store(args.graph, store=args.store)
     result = run_query(store, args.query, params)
     base = base_of(store) if args.format in ("table", "turtle") else None
-    sys.stdout.write(format_result(result, args.format, base=base))
-    return 0
+    return _write_stdout(format_result(result, args.format, base=base))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

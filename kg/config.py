@@ -110,6 +110,7 @@ class Config:
             raise ConfigError(f"diversity must be between 0 and 1, got {self.diversity}")
         if not 0.0 < self.resolution <= 100.0:
             raise ConfigError(f"resolution must be in (0, 100], got {self.resolution}")
+        _check_range("seed", self.seed, 0, 2**32 - 1)  # what numpy's generators take
         if self.device not in DEVICES:
             raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
 

@@ -12,10 +12,81 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+from kg.errors import InputError
+from kg.model import Paper, Rejected
+
 KS = (5, 10, 15)
+
+
+@dataclass(frozen=True, slots=True)
+class GoldRecord:
+    """One record of a gold file: where it is, its id and gold keyphrases, and the paper
+    ingest made of its text, or why it could not (a rejected record still counts, as 0)."""
+
+    locator: str
+    doc_id: str | None
+    keyphrases: tuple[str, ...]
+    paper: Paper | Rejected
+
+
+def read_gold(path: Path) -> list[GoldRecord]:
+    """Every record of a gold file (JSON Lines with ``id``, ``title``, ``abstract`` and
+    ``keyphrases``, gzip or not; e.g. Inspec), in file order, read by ingest's readers so
+    its papers are the ones ``kg build`` would make. A record without an id or a keyphrase
+    list, or an id seen before, is an error naming the file and line: predictions are
+    matched by id. A record ingest rejects is kept, with its reason.
+
+    >>> import json, tempfile
+    >>> gold = Path(tempfile.mkdtemp()) / "gold.jsonl"
+    >>> rows = [{"id": 1, "title": "Graph nets", "abstract": "On graphs.", "keyphrases": ["graph"]},
+    ...         {"id": 2, "title": "", "abstract": "", "keyphrases": ["nothing"]}]
+    >>> _ = gold.write_text("".join(json.dumps(r) + "\\n" for r in rows))
+    >>> [(g.locator, g.doc_id, type(g.paper).__name__) for g in read_gold(gold)]
+    [('line 1', '1', 'Paper'), ('line 2', '2', 'Rejected')]
+    """
+    from kg.ingest import iter_raw, no_usable_papers
+    from kg.ingest.records import to_paper
+
+    path = Path(path)
+    records: list[GoldRecord] = []
+    first_line: dict[str, str] = {}
+    for item in iter_raw(path):
+        if isinstance(item, Rejected):
+            records.append(GoldRecord(item.locator, item.record_id, (), item))
+            continue
+        where = f"{path} {item.source.locator}"
+        seen = ", ".join(str(k) for k in item.fields) or "none"
+        raw_id = item.fields.get("id")
+        if raw_id is None or str(raw_id).strip() == "":
+            raise InputError(
+                f"{where}: no 'id' (fields seen: {seen}); every gold record needs one, "
+                "predictions (kg keyphrases, kpe_eval.py) are matched to gold by id"
+            )
+        doc_id = str(raw_id)
+        if doc_id in first_line:
+            raise InputError(
+                f"{where}: id {doc_id!r} again (first on {first_line[doc_id]}); gold ids must "
+                "be unique: predictions are matched to gold by id"
+            )
+        first_line[doc_id] = item.source.locator
+        phrases = item.fields.get("keyphrases")
+        if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+            got = "none" if phrases is None else type(phrases).__name__
+            raise InputError(
+                f"{where} (id {doc_id!r}): 'keyphrases' must be a list of strings "
+                f"(got {got}; fields seen: {seen})"
+            )
+        records.append(GoldRecord(item.source.locator, doc_id, tuple(phrases), to_paper(item)))
+    if not any(isinstance(r.paper, Paper) for r in records):
+        raise no_usable_papers(
+            path, [r.paper for r in records if isinstance(r.paper, Rejected)], None
+        )
+    return records
 
 
 @lru_cache(maxsize=1)

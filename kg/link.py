@@ -10,13 +10,16 @@ merge of two different spellings is listed with its reason.
 >>> find_acronyms("We train Generative Flow Networks (GFlowNets) on molecules.")
 {'gflownet': 'generative flow network'}
 
-Near-duplicates that keys cannot see ("zeroth-order optimizer" / "zeroth-order optimization",
-"pre-training" / "pretraining") merge only when two conditions hold: the same word stems, and
-embeddings at least ``Config.merge_similarity`` alike; the reason, with the cosine, goes into
-the merges table. A user vocabulary (``Config.vocab``) forces merges and preferred labels.
-Concepts are linked to the Computer Science Ontology and get ``broader`` links from it and
-from the corpus: a concept's longest trailing phrase that is a concept too ("sparse MeZO" ->
-"MeZO"), through acronyms ("MeZO" -> "zeroth-order optimization").
+Keys that are one phrase written with or without a space or hyphen ("pre-trained model" /
+"pretrained model": the same letters once joined) merge whatever their embeddings say. Other
+near-duplicates that keys cannot see ("zeroth-order optimizer" / "zeroth-order optimization")
+merge only when two conditions hold: the same word stems, and embeddings at least
+``Config.merge_similarity`` alike; the reason, with the cosine, goes into the merges table. A
+user vocabulary (``Config.vocab``) forces merges and preferred labels. Concepts are linked to
+the Computer Science Ontology and get ``broader`` links from it and from the corpus: a
+concept's longest trailing phrase that is a concept too, its head ("sparse MeZO" -> "MeZO"),
+through acronyms ("MeZO" -> "zeroth-order optimization": "memory-efficient zeroth-order
+(MeZO) optimizer" is an optimizer); never a longer phrase that merely starts with that head.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache, partial, wraps
 from typing import Any, NamedTuple
@@ -42,6 +45,7 @@ _DASHES = re.compile(r"[-‐‑‒–—_/]+")
 _NON_WORD = re.compile(r"[^\w\s.+#]")
 _INVARIANT_ENDINGS = ("ss", "us", "is", "ics", "ous", "ness", "sis", "xis")
 _ACRONYM_DEF = re.compile(r"\(([^()]{1,24})\)")
+_WORD_AFTER = re.compile(r"[ \t\n]+([A-Za-z][\w-]*)")
 # A paper is linked to a corpus concept that it spells out but did not rank in its top n when
 # the concept is about as close to the paper as its own keyphrases: at least this share of the
 # score of its last keyphrase (a lower share when the title names it, since titles are the
@@ -160,28 +164,73 @@ def _initials_match(short: str, long_words: list[str]) -> bool:
     return True
 
 
+def _capitals_initial(short: str, words: list[str]) -> bool:
+    """Whether the short form's first letter and capitals are, in order, initials of the
+    words (or hyphen pieces) of a long form of no more words, the first one the first word's:
+    "RRL" is not "Reinforcement Learning" but "Replay-based Reinforcement Learning".
+
+    >>> _capitals_initial("RRL", ["Reinforcement", "Learning"])
+    False
+    """
+    letters = [c.lower() for c in short[:1] + "".join(c for c in short[1:] if c.isupper())]
+    if len(words) > len(letters):  # not a name of one word per capital
+        return False
+    initials = iter(p[0].lower() for w in words for p in _HYPHEN.split(w) if p)
+    return next(initials, "") == letters[0] and all(c in initials for c in letters[1:])
+
+
+class Definition(NamedTuple):
+    """An acronym defined in a text: "memory-efficient zeroth-order (MeZO) optimizer"."""
+
+    written: str  # the short form as written: "MeZO"
+    short: str  # its key: "mezo"
+    long: str  # the key of the long form: "memory efficient zeroth order"
+    then: str  # the key of the word right after the definition: "optimizer"
+    plural: bool  # whether the long form is written plural, and so the short form: "GFlowNets"
+
+
 def find_acronyms(text: str) -> dict[str, str]:
     """Acronyms defined as "long form (SHORT)" in a text, as {key(short): key(long)}."""
-    return {short_key: long_key for _, short_key, long_key in acronym_definitions(text)}
+    return {d.short: d.long for d in acronym_definitions(text)}
 
 
-def acronym_definitions(text: str) -> list[tuple[str, str, str]]:
-    """Each "long form (SHORT)" definition as (SHORT as written, key(SHORT), key(long form))."""
-    found: list[tuple[str, str, str]] = []
+def acronym_definitions(text: str) -> list[Definition]:
+    """Each "long form (SHORT)" definition. The long form is the shortest run of words before
+    the parenthesis that holds the short form's letters (Schwartz & Hearst), or, where that
+    run misses some of its capitals, the shortest longer one that has them all as initials
+    (``_capitals_initial``): "Retrospective Replay-based Reinforcement Learning (RRL)" is not
+    RRL = "reinforcement learning", nor "Proximal Policy Optimization (PPO)" PPO = "policy
+    optimization". A short form with a trailing or leading dash ("Low-Rank Adaptation
+    Subtraction (LoRA-)") names a variant, not the plain acronym.
+
+    >>> [d.long for d in acronym_definitions("a Proximal Policy Optimization (PPO) method; "
+    ...                                      "Low-Rank Adaptation Subtraction (LoRA-) in it")]
+    ['proximal policy optimization']
+    """
+    found: list[Definition] = []
     for match in _ACRONYM_DEF.finditer(text):
         short = match.group(1).strip()
         if not (2 <= len(short) <= 12) or " " in short or not any(c.isupper() for c in short):
             continue
+        if _DASHES.fullmatch(short[0]) or _DASHES.fullmatch(short[-1]):
+            continue
         before = re.findall(r"[\w-]+", text[max(0, match.start() - 120) : match.start()])
+        letters = short[:-1] if short.endswith("s") else short
         n_letters = sum(c.isupper() for c in short) or len(short)
+        long_form: list[str] = []
         for size in range(1, min(len(before), n_letters + 3) + 1):
             words = before[-size:]
-            if _initials_match(short.rstrip("s") if short.endswith("s") else short, words):
-                long_key = concept_key(" ".join(words))
-                short_key = concept_key(short)
-                if long_key and short_key and long_key != short_key:
-                    found.append((short, short_key, long_key))
-                break
+            if _initials_match(letters, words):
+                if _capitals_initial(letters, words):
+                    long_form = words
+                    break
+                long_form = long_form or words
+        long_key, short_key = concept_key(" ".join(long_form)), concept_key(short)
+        if long_key and short_key and long_key != short_key:
+            after = _WORD_AFTER.match(text, match.end())
+            then = concept_key(after.group(1)) if after else ""
+            plural = folded_words(long_form[-1])[-1:] != tuple(long_key.split()[-1:])
+            found.append(Definition(short, short_key, long_key, then, plural))
     return found
 
 
@@ -360,18 +409,59 @@ def _expand(key: str, acronyms: dict[str, str]) -> str:
         return acronyms[key]
     words = key.split()
     if len(words) > 1 and any(w in acronyms for w in words):
-        return concept_key(" ".join(acronyms.get(w, w) for w in words))
+        return concept_key(" ".join(_spliced(words, acronyms)))
     return key
 
 
-def _display(surface: str, position_capital: bool) -> str:
-    """A label as a person would write it in running text, singular.
+def _spliced(words: Sequence[str], acronyms: Mapping[str, str]) -> list[str]:
+    """Words with the defined acronyms spelled out, the words of a long form that the phrase
+    already has beside the acronym written once: "LoRA subtraction" with LoRA = "low rank
+    adaptation subtraction" is not "... subtraction subtraction", nor "large LLM" "large
+    large language model".
+
+    >>> " ".join(_spliced("large llm model".split(), {"llm": "large language model"}))
+    'large language model'
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        long = acronyms.get(words[i])
+        i += 1
+        if long is None:
+            out.append(words[i - 1])
+            continue
+        spelled = long.split()
+        del out[len(out) - _overlap(out, spelled) :]
+        out += spelled
+        i += _overlap(spelled, words[i:])
+    return out
+
+
+def _overlap(before: Sequence[str], after: Sequence[str]) -> int:
+    """How many last words of ``before`` are the first words of ``after``."""
+    for n in range(min(len(before), len(after)), 0, -1):
+        if list(before[-n:]) == list(after[:n]):
+            return n
+    return 0
+
+
+def _display(
+    surface: str, position_capital: bool, attested: Callable[[str], bool] | bool = False
+) -> str:
+    """A label as a person would write it in running text, singular where the singular is
+    a spelling the papers use.
 
     Capitals that only mark a title or a sentence start are dropped; acronyms and words with
-    inner capitals (GFlowNet, MeZO, LLM) keep theirs.
+    inner capitals (GFlowNet, MeZO, LLM) keep theirs. Such a name's plural-looking end is
+    kept unless ``attested`` (given the singular, lower-cased) says that the singular is a
+    spelling of the papers, or that the name is the acronym of a plural: "PVLens", "RayFronts"
+    and "CrowdES" are names, not plurals (an acronym's "LLMs" and "ViTs" are). Nor is "of
+    Experts" in "Mixture-of-Experts" a plural to drop.
 
-    >>> _display("Generative Flow Networks", True), _display("GFlowNets", False)
-    ('generative flow network', 'GFlowNet')
+    >>> _display("Generative Flow Networks", True), _display("RayFronts", False)
+    ('generative flow network', 'RayFronts')
+    >>> _display("GFlowNets", False, attested={"gflownet"}.__contains__)
+    'GFlowNet'
     """
     words = surface.split()
 
@@ -394,36 +484,61 @@ def _display(surface: str, position_capital: bool) -> str:
         return " ".join(out)
     # The plural is that of the last hyphen piece, as in ``concept_key`` ("Atlas-S" stays).
     head, sep, piece = last.rpartition("-")
+    before = _HYPHEN.split(head)[-1] if sep else (out[-2] if len(out) > 1 else "")
     lowered = piece.lower()
     stem = singular(lowered)
-    if stem != lowered and lowered.startswith(stem):
-        piece = piece[: len(stem)]  # keep the writer's capitals: "GFlowNets" -> "GFlowNet"
-    elif stem != lowered:
-        piece = stem
-    out[-1] = head + sep + piece
+    if stem == lowered or not piece.endswith("s") or before.lower() == "of":
+        return " ".join(out)
+    name = proper(piece) and not piece[-2:-1].isupper()  # not an acronym's "LLMs", "ViTs"
+    if name and not (attested if isinstance(attested, bool) else attested(stem)):
+        return " ".join(out)
+    # keep the writer's capitals: "GFlowNets" -> "GFlowNet"
+    out[-1] = head + sep + (piece[: len(stem)] if lowered.startswith(stem) else stem)
     return " ".join(out)
 
 
+def _written(form: str, texts: Sequence[str]) -> bool:
+    """Whether a lower-cased word is written as a word of its own in lower-cased ``texts``
+    ("gflownet" in "a gflownet-based sampler", not in "gflownets")."""
+    pattern = re.compile(rf"(?<!\w){re.escape(form)}(?!\w)")
+    return any(pattern.search(t) for t in texts)
+
+
 def _pref_label(
-    counts: Counter[tuple[str, bool]], texts: Callable[[], Sequence[str]], key: str
+    counts: Counter[tuple[str, bool]],
+    texts: Callable[[], Sequence[str]],
+    key: str,
+    acronyms: Container[str] = (),
 ) -> str:
     """The spelling used most often in the concept's papers (``texts()``, lower-cased;
     case-insensitive), spelled-out forms winning ties, in the casing of running text where the
-    papers have it. The papers are read only where there are two spellings to choose from."""
+    papers have it, singular where they write it so (``_display``), or where the name is an
+    acronym of the corpus (``acronyms``, keyed: "order-preserving GFlowNets" ends with the
+    acronym "gflownet"). The papers are read only where there are two spellings to choose from
+    or a name's singular to look for."""
     groups: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     for surface, capital in counts:
         groups[surface.lower()].append((surface, capital))
+    read = cache(texts)
     if len(groups) == 1:
         (best,) = groups
     else:
-        read = texts()
 
         def uses(form: str) -> int:  # the texts are lower-cased already
-            return sum(t.count(form) for t in read)
+            return sum(t.count(form) for t in read())
 
         best = min(groups, key=lambda f: (-uses(f), concept_key(f) != key, -len(f), f))
     variants = sorted(groups[best], key=lambda v: (v[1], -counts[v], v[0].isupper(), v[0]))
-    return _display(*variants[0])
+    surface, capital = variants[0]
+    # "GFlowNets" for "Generative Flow Networks": the acronym of a plural
+    of_plural = concept_key(surface) != key and any(
+        concept_key(s) == key and folded_words(s)[-1:] != tuple(key.split()[-1:]) for s, _ in counts
+    )
+    return _display(
+        surface,
+        capital,
+        attested=lambda form: of_plural or form in acronyms or _written(form, read()),
+    )
 
 
 def _texts(lower_of: Mapping[str, str], papers: set[str]) -> list[str]:
@@ -469,12 +584,14 @@ def link_concepts(
     corpus_acronyms: dict[str, Counter[str]] = defaultdict(Counter)
     paper_acronyms: dict[str, dict[str, str]] = {}
     short_surfaces: dict[str, Counter[str]] = defaultdict(Counter)
+    followed: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for paper in papers:
         found = acronym_definitions(paper.text[:MAX_TEXT_CHARS])
-        paper_acronyms[paper.key] = {short: long for _, short, long in found}
-        for written, short, long in found:
-            corpus_acronyms[short][long] += 1
-            short_surfaces[short][_display(written, False)] += 1
+        paper_acronyms[paper.key] = {d.short: d.long for d in found}
+        for d in found:
+            corpus_acronyms[d.short][d.long] += 1
+            short_surfaces[d.short][_display(d.written, False, attested=d.plural)] += 1
+            followed[d.short, d.long][d.then] += 1
     # An acronym means the same across the corpus when one long form dominates its uses.
     global_acronyms = {
         s: c.most_common(1)[0][0]
@@ -540,12 +657,18 @@ def link_concepts(
 
     user_vocab = read_skos(config.vocab) if config.vocab else None
     alias = _forced_merges(papers_of, user_vocab)
+    alias = _compose(
+        alias, closed_spellings({alias.get(k, (k, ""))[0] for k in papers_of}, papers_of)
+    )
     if concept_vectors is not None:
-        alias |= near_duplicates(
-            {alias.get(k, (k, ""))[0] for k in papers_of},
-            concept_vectors,
-            papers_of,
-            threshold=config.merge_similarity,
+        alias = _compose(
+            alias,
+            near_duplicates(
+                {alias.get(k, (k, ""))[0] for k in papers_of},
+                concept_vectors,
+                papers_of,
+                threshold=config.merge_similarity,
+            ),
         )
     if alias:
         raw_mentions, surfaces = _apply_aliases(raw_mentions, surfaces, reasons, alias)
@@ -578,7 +701,7 @@ def link_concepts(
         for key in kept if dirty is None else {k for k in kept if k in dirty or k not in made}:
             counts = surfaces[key]
             pref = forced.get(key) or (
-                _pref_label(counts, partial(_texts, lower_of, papers_of[key]), key)
+                _pref_label(counts, partial(_texts, lower_of, papers_of[key]), key, short_surfaces)
                 if counts
                 else key
             )
@@ -609,7 +732,11 @@ def link_concepts(
     merges = _with_concept_merges(merges, label_merged, concepts, alias)
 
     concepts = _with_corpus_broader(
-        concepts, alias, global_acronyms, {k: len(v) for k, v in papers_of.items()}
+        concepts,
+        alias,
+        global_acronyms,
+        {k: len(v) for k, v in papers_of.items()},
+        _elliptical(global_acronyms, corpus_acronyms, followed),
     )
     if config.cso:
         concepts = link_vocabulary(concepts, load_cso())
@@ -646,6 +773,38 @@ def _forced_merges(papers_of: dict[str, set[str]], vocab: Vocabulary | None) -> 
                 target,
                 f"user vocabulary {vocab.name}: a label of {vocab.labels[topic]!r} <{topic}>",
             )
+    return alias
+
+
+# Words that a closed compound does not hide: "an isotropic" is not "anisotropic".
+_FUNCTION_WORDS = frozenset(
+    {"a", "an", "and", "as", "at", "be", "by", "for", "in", "is", "it", "no", "not", "of"}
+    | {"on", "or", "the", "to", "up", "with"}
+)
+
+
+def closed_spellings(keys: set[str] | Sequence[str], papers_of: dict[str, set[str]]) -> Alias:
+    """Concept keys that are one phrase written with or without a space or hyphen ("pre
+    trained model" / "pretrained model", "common sense reasoning" / "commonsense reasoning"):
+    their words joined are the same letters. They merge whatever their embeddings say (a
+    model reads the spellings as different tokens), into the key with the most papers (then
+    the shortest, then alphabetical).
+
+    >>> closed_spellings(["pre trained model", "pretrained model"],
+    ...                  {"pre trained model": {"a", "b"}, "pretrained model": {"c"}})
+    {'pretrained model': ('pre trained model', "same letters without spaces or hyphens \
+('pretrainedmodel')")}
+    """
+    groups: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(keys):
+        words = key.split()
+        if not _FUNCTION_WORDS.intersection(words):
+            groups["".join(words)].append(key)
+    alias: Alias = {}
+    for joined, members in sorted(kv for kv in groups.items() if len(kv[1]) > 1):
+        members.sort(key=lambda k: (-len(papers_of.get(k, ())), len(k), k))
+        for other in members[1:]:
+            alias[other] = (members[0], f"same letters without spaces or hyphens ({joined!r})")
     return alias
 
 
@@ -933,19 +1092,54 @@ def _concept_of(
     return Concept(key=key, pref_label=pref, alt_labels=tuple(labels), acronym=acronym), rows
 
 
+def _elliptical(
+    acronyms: dict[str, str],
+    definitions: Mapping[str, Counter[str]],
+    followed: Mapping[tuple[str, str], Counter[str]],
+) -> dict[str, str]:
+    """Long forms that are modifiers, not names: {key(long form): the word that completes
+    it}. An acronym whose definitions are mostly followed by one word, not a generic head,
+    stands for a phrase that ends with that word: "memory-efficient zeroth-order (MeZO)
+    optimizer". Definitions followed by whatever the sentence goes on with ("large language
+    models (LLMs) are") complete nothing.
+
+    >>> _elliptical({"mezo": "memory efficient zeroth order"},
+    ...             {"mezo": Counter({"memory efficient zeroth order": 1})},
+    ...             {("mezo", "memory efficient zeroth order"): Counter({"optimizer": 1})})
+    {'memory efficient zeroth order': 'optimizer'}
+    """
+    out = {}
+    for short, long in acronyms.items():
+        then = followed.get((short, long))
+        if then:
+            word, n = then.most_common(1)[0]
+            closes = word and word not in _GENERIC_HEADS and word not in _FUNCTION_WORDS
+            if closes and n * 2 > definitions[short][long]:
+                out[long] = word
+    return out
+
+
 def _with_corpus_broader(
-    concepts: list[Concept], alias: Alias, acronyms: dict[str, str], n_papers: dict[str, int]
+    concepts: list[Concept],
+    alias: Alias,
+    acronyms: dict[str, str],
+    n_papers: dict[str, int],
+    elliptical: Mapping[str, str],
 ) -> list[Concept]:
     """``broader`` from the corpus: the longest trailing phrase of a concept that is a
-    concept too, read through merges and acronyms ("sparse mezo" -> "mezo"). A trailing
-    modifier of at least two words stands for the most used concept it starts, one word
-    longer: MeZO, "memory-efficient zeroth-order", -> "zeroth-order optimization"."""
+    concept too, read through merges and acronyms ("sparse mezo" -> "mezo"): its head is
+    more general than it. A longer phrase that merely starts with that trailing phrase is
+    not ("large language model" is no "language model agent"), except for an acronym whose
+    long form is a modifier (``_elliptical``): it is read with the word that completes it,
+    and the trailing phrases of at least three words that end with that word come first
+    (a concept of the same word stems will do): MeZO, "memory-efficient zeroth-order"
+    (optimizer), -> "zeroth-order optimization"."""
     keys = {c.key for c in concepts}
-    completions: dict[str, str] = {}
-    for key in sorted(keys, key=lambda k: (-n_papers.get(k, 0), k)):
-        words = key.split()
-        if len(words) >= 3:
-            completions.setdefault(" ".join(words[:-1]), key)
+    completes = {alias.get(k, (k, ""))[0]: w for k, w in elliptical.items()}
+    by_stems: dict[str, str] = {}
+    if completes:
+        for key in sorted(keys, key=lambda k: (-n_papers.get(k, 0), k)):
+            by_stems.setdefault(stem_signature(key), key)
 
     def resolve(phrase: str) -> str:
         for candidate in (phrase, _expand(phrase, acronyms)):
@@ -954,15 +1148,22 @@ def _with_corpus_broader(
                 return target
         return ""
 
+    def tails(key: str) -> list[tuple[str, bool]]:
+        """The trailing phrases to try, longest first, each with whether it was completed."""
+        words = key.split()
+        own = [(" ".join(words[-n:]), False) for n in range(len(words) - 1, 0, -1)]
+        if key not in completes:
+            return own
+        whole = [*words, completes[key]]
+        return [(" ".join(whole[-n:]), True) for n in range(len(words), 2, -1)] + own
+
     out = []
     for c in concepts:
-        words = c.key.split()
         found = ""
-        for n in range(len(words) - 1, 0, -1):
-            tail = " ".join(words[-n:])
-            if n == 1 and tail in _GENERIC_HEADS:
+        for tail, completed in tails(c.key):
+            if not completed and " " not in tail and tail in _GENERIC_HEADS:
                 break
-            found = resolve(tail) or (completions.get(tail, "") if n >= 2 else "")
+            found = resolve(tail) or (by_stems.get(stem_signature(tail), "") if completed else "")
             if found and found != c.key and not found.startswith(c.key + " "):
                 break
             found = ""
@@ -1148,7 +1349,7 @@ def _spelled_in(  # noqa: PLR0913 - the corpus-wide tables _spelled_out made
                         elif len(words) > 1 and (
                             in_acronyms - (words[-1] in acronyms) or last in acronyms
                         ):
-                            key = concept_key(" ".join(acronyms.get(w, w) for w in plain.split()))
+                            key = concept_key(" ".join(_spliced(plain.split(), acronyms)))
                         else:
                             key = plain
                     else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import attrgetter
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,16 @@ class Source:
 
     def __str__(self) -> str:
         return f"{self.file} {self.locator}"
+
+    @property
+    def record(self) -> str:
+        """The record as the outputs name it: the file's name (not its folder, so that they do
+        not depend on how the input's path was typed, and publish no local paths) and locator.
+
+        >>> Source("/home/me/data/papers.jsonl", "line 17").record
+        'papers.jsonl line 17'
+        """
+        return f"{PurePath(self.file).name} {self.locator}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
 
+from tests.conftest import INSPEC_TEST, read_jsonl
 from tests.conftest import run_kg as kg
 
 
@@ -68,3 +70,32 @@ def test_bad_config_lists_allowed_options(tmp_path):
     )
     assert run.returncode == 2
     assert "unknown option(s) top_m" in run.stderr and "top_n" in run.stderr
+
+
+@pytest.mark.parametrize("name", ["gold.jsonl", "gold.jsonl.gz"])
+def test_eval_counts_and_names_gold_records_ingest_rejects(tmp_path, name):
+    rows = read_jsonl(INSPEC_TEST)[:3] + [
+        {"id": "blank", "title": "", "abstract": "", "keyphrases": ["graph"]},
+        {"id": "bare", "keyphrases": ["net"]},
+    ]
+    text = "".join(json.dumps(r) + "\n" for r in rows).encode("utf-8")
+    gold = tmp_path / name
+    gold.write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
+    run = kg("eval", str(gold), "--fast", "--quiet")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["docs"] == 5 and report["rejected"] == 2
+    rejected = [line for line in run.stderr.splitlines() if line.startswith("kg: rejected")]
+    assert len(rejected) == 2
+    assert f"{gold} line 4 (id blank): no title and no abstract" in rejected[0]
+    assert f"{gold} line 5 (id bare)" in rejected[1]
+
+
+def test_eval_gold_line_without_id_is_one_readable_line(tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    row = read_jsonl(INSPEC_TEST)[0]
+    del row["id"]
+    gold.write_text(json.dumps(read_jsonl(INSPEC_TEST)[1]) + "\n" + json.dumps(row) + "\n")
+    run = kg("eval", str(gold), "--fast", "--quiet")
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.startswith(f"kg: error: {gold} line 2: no 'id'")

@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from kg.graph import concept_node
 from tests.conftest import ARXIV_5K
 
 CHROMIUM = "/usr/bin/chromium"
@@ -147,6 +148,29 @@ def test_search_by_partial_label_focuses_the_node(browser, demo_build):
     width = o.js("document.getElementById('graph').clientWidth")
     height = o.js("document.getElementById('graph').clientHeight")
     assert 0.2 * width < dom["x"] < 0.6 * width and 0.4 * height < dom["y"] < 0.6 * height
+    assert not o.errors
+    o.page.close()
+
+
+def test_search_names_a_concept_by_acronym_or_spelling_before_titles(browser, demo_build):
+    """An exact acronym (or another spelling) finds its concept first, before the labels and
+    titles that merely start with it; case and hyphens do not matter."""
+    built, out = demo_build
+    o = open_page(browser, out / "graph.html")
+    named = 0
+    for concept in built.linked.concepts:
+        node = concept_node(concept.key)
+        if not built.graph.has_node(node):
+            continue
+        queries = [concept.acronym] if concept.acronym else []
+        if "-" in concept.pref_label:  # "memory-efficient zeroth-order" as "Memory efficient…"
+            queries.append(concept.pref_label.replace("-", " ").capitalize())
+        for query in queries:
+            assert o.js("(q) => window.kg.search(q)[0]", query) == node, query
+            named += 1
+    assert named >= 10
+    # "LLM": its concept first, not "LLM fine-tuning", whose label starts with it
+    assert o.js("(q) => window.kg.search(q)[0]", "LLM") == concept_node("large language model")
     assert not o.errors
     o.page.close()
 

@@ -168,3 +168,77 @@ def test_clean_text_skips_its_expressions_only_where_they_change_nothing():
     for code in range(sys.maxunicode + 1):
         for text in (f"a{chr(code)}b", f" a{chr(code) * 2}b "):
             assert clean_text(text) == by_expressions(text), hex(code)
+
+
+def _demo_with(tmp_path: Path, replace: dict[int, str], name: str = "page.txt") -> Path:
+    """The bundled listing with some lines (1-based) replaced."""
+    lines = DEMO.read_text(encoding="utf-8").split("\n")
+    for number, text in replace.items():
+        lines[number - 1] = text
+    path = tmp_path / name
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("abstract_line", "title_line"), [(15, 13), (19, 17)])
+def test_daily_paper_with_a_short_abstract_is_reported_first_or_later(
+    tmp_path, abstract_line, title_line
+):
+    """The first paper is no page header: with a one-sentence abstract it is reported as one
+    record (title and reason), as a later paper is."""
+    path = _demo_with(tmp_path, {abstract_line: "We propose a new method."})
+    result = read_records([path])
+    assert len(result.papers) == 29
+    assert [(r.file, r.locator) for r in result.rejected] == [(str(path), f"line {title_line}")]
+    reason = result.rejected[0].reason
+    assert "too short for an abstract" in reason and "We propose a new method." in reason
+    assert "Order-" in reason  # the title names the paper
+
+
+def test_daily_header_keeps_only_page_chrome(tmp_path):
+    """The page's own lines are skipped; other text before the first paper is reported."""
+    path = _demo_with(tmp_path, {5: "Subscribe\n\nAn announcement nobody expected"})
+    result = read_records([path])
+    assert len(result.papers) == 30
+    assert [r.locator for r in result.rejected] == ["line 7"]
+    assert "before the first paper" in result.rejected[0].reason
+    assert "An announcement nobody expected" in result.rejected[0].reason
+
+
+@pytest.mark.parametrize(
+    ("content", "looks"),
+    [
+        (None, "looks like JSON Lines: rename it to end in .jsonl"),
+        ("title,abstract\nGraph nets,We study graph nets.\n", "looks like CSV"),
+        ("@article{k, title={Graph nets}, abstract={We study.}}\n", "looks like BibTeX"),
+    ],
+)
+def test_other_formats_saved_as_txt_say_what_they_look_like(tmp_path, content, looks):
+    path = tmp_path / "j.txt"
+    if content is None:
+        with ARXIV_5K.open(encoding="utf-8") as src:
+            content = "".join(next(src) for _ in range(5))
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match="no usable papers") as info:
+        read_records([path])
+    assert looks in str(info.value) and str(path) in str(info.value)
+
+
+def test_json_values_that_are_not_text_are_missing_or_rejected(tmp_path):
+    """NaN and Infinity (pandas' missing values) are missing, not the words "nan" and "inf";
+    an object as a title is rejected with the reason, not read as its Python spelling."""
+    path = tmp_path / "odd.jsonl"
+    path.write_text(
+        '{"id": "a1", "title": NaN, "abstract": "We study graph neural networks for molecules."}\n'
+        '{"id": "a2", "title": {"en": "Graph learning"}, "abstract": "We learn on graphs."}\n'
+        '{"id": "a3", "title": Infinity, "abstract": NaN}\n'
+        '{"id": "a4", "title": "Zeroth-order optimization", "abstract": ["We study", 42]}\n'
+    )
+    result = read_papers([path])
+    assert [(p.record_id, p.title, p.abstract) for p in result.papers] == [
+        ("a1", "", "We study graph neural networks for molecules."),
+        ("a4", "Zeroth-order optimization", "We study 42"),
+    ]
+    reasons = {r.locator: r.reason for r in result.rejected}
+    assert reasons["line 2"] == "the title is dict {'en': 'Graph learning'}, not text"
+    assert reasons["line 3"].startswith("no title and no abstract")

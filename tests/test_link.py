@@ -107,26 +107,84 @@ def test_near_duplicates_need_same_stems_and_close_embeddings(embedder):
 
 
 def test_near_duplicate_merge_is_recorded_with_its_reason(embedder):
-    a = _paper("a", "Pre-training helps. We study pre-training of models.")
-    b = _paper("b", "Pretraining at scale is costly.")
+    a = _paper("a", "Zeroth-order optimizers save memory.")
+    b = _paper("b", "Zeroth-order optimization at scale is slow.")
     kps = [
-        PaperKeyphrases("a", (Keyphrase("Pre-training", 0.6, 0, 12),)),
-        PaperKeyphrases("b", (Keyphrase("Pretraining", 0.7, 0, 11),)),
+        PaperKeyphrases("a", (Keyphrase("Zeroth-order optimizers", 0.6, 0, 23),)),
+        PaperKeyphrases("b", (Keyphrase("Zeroth-order optimization", 0.7, 0, 25),)),
     ]
-    keys = ["pre training", "pretraining"]
-    vectors = dict(zip(keys, embedder.embed(["pre-training", "pretraining"]), strict=True))
+    keys = ["zeroth order optimizer", "zeroth order optimization"]
+    vectors = dict(
+        zip(
+            keys,
+            embedder.embed(["zeroth-order optimizer", "zeroth-order optimization"]),
+            strict=True,
+        )
+    )
     linked = link_concepts(
         [a, b], kps, concept_vectors=vectors, config=Config(merge_similarity=0.8)
     )
     assert len(linked.concepts) == 1
     assert {m.paper_key for m in linked.mentions} == {"a", "b"}
     reasons = {m["merged"]: m["reason"] for m in linked.merges}
-    other = "Pre-training" if linked.concepts[0].key == "pretraining" else "Pretraining"
+    other = (
+        "Zeroth-order optimization"
+        if linked.concepts[0].key == "zeroth order optimizer"
+        else "Zeroth-order optimizers"
+    )
     assert "same word stems" in reasons[other] and "cosine" in reasons[other]
     separate = link_concepts(
         [a, b], kps, concept_vectors=vectors, config=Config(merge_similarity=1.0)
     )
     assert len(separate.concepts) == 2
+
+
+def test_spellings_with_and_without_a_space_or_hyphen_merge_whatever_the_cosine(embedder):
+    """Spellings with the same letters ("pre-trained model" / "pretrained model") are one
+    concept, even where the embeddings are less alike than ``merge_similarity`` (0.87-0.89
+    on real data)."""
+    texts = {
+        "a": "Pre-trained models transfer. Commonsense reasoning is hard.",
+        "b": "Pretrained models are large. We test common sense reasoning.",
+    }
+    papers = [_paper(k, t) for k, t in texts.items()]
+    kps = [
+        PaperKeyphrases(
+            "a", (_kp(papers[0], "Pre-trained models"), _kp(papers[0], "Commonsense reasoning"))
+        ),
+        PaperKeyphrases(
+            "b", (_kp(papers[1], "Pretrained models"), _kp(papers[1], "common sense reasoning"))
+        ),
+    ]
+    keys = [
+        "pre trained model",
+        "pretrained model",
+        "commonsense reasoning",
+        "common sense reasoning",
+    ]
+    vectors = dict(zip(keys, embedder.embed(keys), strict=True))
+    for merged in (
+        link_concepts(papers, kps, concept_vectors=vectors, config=Config(merge_similarity=1.0)),
+        link_concepts(papers, kps),
+    ):
+        # one paper each: the shorter key, the closed spelling, is kept
+        assert {c.key for c in merged.concepts} == {"pretrained model", "commonsense reasoning"}
+        assert {m.paper_key for m in merged.mentions if m.concept_key == "pretrained model"} == {
+            "a",
+            "b",
+        }
+        reasons = {m["merged"]: m["reason"] for m in merged.merges}
+        assert reasons["Pre-trained models"] == (
+            "same letters without spaces or hyphens ('pretrainedmodel')"
+        )
+        assert "'commonsensereasoning'" in reasons["common sense reasoning"]
+
+
+def test_words_joined_alike_only_when_no_function_word_is_split_off():
+    from kg.link import closed_spellings
+
+    papers = {"an isotropic gaussian": {"a"}, "anisotropic gaussian": {"b"}}
+    assert closed_spellings(list(papers), papers) == {}
 
 
 def test_broader_from_the_corpus_through_suffixes_and_acronyms():
@@ -149,6 +207,35 @@ def test_broader_from_the_corpus_through_suffixes_and_acronyms():
     assert set(concepts) == {"zeroth-order optimization", "MeZO", "sparse MeZO"}
     assert concepts["sparse MeZO"].broader == (concepts["MeZO"].key,)
     assert concepts["MeZO"].broader == ("zeroth order optimization",)
+
+
+def test_broader_is_a_trailing_phrase_not_a_longer_phrase_that_starts_with_one():
+    """A concept's broader concept is its head, not any longer concept that begins with
+    that head: "large language model" is no "language model agent"."""
+    texts = {
+        "a": "Large language models (LLMs) are strong. LLMs write code.",
+        "b": "Large language models (LLMs) can plan.",
+        "c": "Language model agents act in the world.",
+        "d": "We avoid costly human annotation.",
+        "e": "Human annotation performance varies.",
+    }
+    papers = [_paper(k, t) for k, t in texts.items()]
+    surfaces = {
+        "a": "Large language models",
+        "b": "Large language models",
+        "c": "Language model agents",
+        "d": "costly human annotation",
+        "e": "Human annotation performance",
+    }
+    kps = [PaperKeyphrases(p.key, (_kp(p, surfaces[p.key]),)) for p in papers]
+    concepts = {c.key: c for c in link_concepts(papers, kps, config=Config(cso=False)).concepts}
+    assert set(concepts) == {
+        "large language model",
+        "language model agent",
+        "costly human annotation",
+        "human annotation performance",
+    }
+    assert all(c.broader == () for c in concepts.values())
 
 
 def test_user_vocabulary_forces_merges_and_preferred_labels(tmp_path):
@@ -321,3 +408,60 @@ def test_spelled_out_search_in_two_processes_finds_the_same(arxiv_slice, embedde
     monkeypatch.setattr(kg.link, "FORK_PAPERS", 2)
     assert linked() == alone
     assert len(alone[1]) > len(papers)
+
+
+def test_acronym_long_forms_hold_every_capital_and_no_dashed_variant():
+    assert find_acronyms("Retrospective Replay-based Reinforcement Learning (RRL) explores.") == {
+        "rrl": "replay based reinforcement learning"
+    }
+    assert find_acronyms("We use Proximal Policy Optimization (PPO).") == {
+        "ppo": "proximal policy optimization"
+    }
+    # "LoRA-" names a variant of LoRA: no definition of LoRA
+    assert find_acronyms("Low-Rank Adaptation Subtraction (LoRA-) is proposed.") == {}
+
+
+def test_an_acronym_beside_words_of_its_long_form_does_not_repeat_them():
+    """An acronym spelled out beside its long form's words writes them once: "ADS
+    system-level testing", ADS = "autonomous driving system", is not keyed "autonomous
+    driving system system level testing", nor "large LLM" "large large language model"."""
+    texts = {
+        "a": "Autonomous driving systems (ADS) need ADS system-level testing.",
+        "b": "Large language models (LLMs) teach. A large LLM-based distillation helps.",
+    }
+    papers = [_paper(k, t) for k, t in texts.items()]
+    kps = [
+        PaperKeyphrases("a", (_kp(papers[0], "ADS system-level testing"),)),
+        PaperKeyphrases("b", (_kp(papers[1], "large LLM-based distillation"),)),
+    ]
+    keys = {c.key for c in link_concepts(papers, kps).concepts}
+    assert keys == {
+        "autonomous driving system level testing",
+        "large language model based distillation",
+    }
+
+
+def test_preferred_labels_keep_names_that_only_look_plural():
+    texts = {
+        "a": "PVLens reads panels. RayFronts maps rooms. CrowdES simulates crowds.",
+        "b": "Sparse Mixture-of-Experts route tokens. GFlowNets sample; a GFlowNet is fast.",
+    }
+    papers = [_paper(k, t) for k, t in texts.items()]
+    names = {"a": ("PVLens", "RayFronts", "CrowdES"), "b": ("Mixture-of-Experts", "GFlowNets")}
+    kps = [PaperKeyphrases(p.key, tuple(_kp(p, n) for n in names[p.key])) for p in papers]
+    labels = {c.pref_label for c in link_concepts(papers, kps).concepts}
+    assert labels == {"PVLens", "RayFronts", "CrowdES", "Mixture-of-Experts", "GFlowNet"}
+
+
+def test_a_name_ending_in_a_corpus_acronym_takes_its_singular():
+    """ "Order-Preserving GFlowNets": its last word is the corpus's acronym GFlowNet, so the
+    label is singular though no paper writes "order-preserving GFlowNet"."""
+    texts = {
+        "a": "Generative Flow Networks (GFlowNets) sample objects in proportion to a reward.",
+        "b": "Order-Preserving GFlowNets sample candidates in the order of their rewards.",
+    }
+    papers = [_paper(k, t) for k, t in texts.items()]
+    names = {"a": ("Generative Flow Networks",), "b": ("Order-Preserving GFlowNets",)}
+    kps = [PaperKeyphrases(p.key, tuple(_kp(p, n) for n in names[p.key])) for p in papers]
+    labels = {c.pref_label for c in link_concepts(papers, kps).concepts}
+    assert "order-preserving GFlowNet" in labels

@@ -3,17 +3,21 @@ on both stores; parameters, output formats and the command line."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter, defaultdict
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 from rdflib import Graph, Literal, URIRef, Variable
-from rdflib.namespace import SKOS
+from rdflib.namespace import DCTERMS, SKOS
 
 from kg.errors import QueryError
-from kg.export.rdf import Iris
+from kg.export.rdf import Iris, to_rdf, triples
+from kg.export.tables import papers_table
 from kg.graph import CONCEPT, PAPER
+from kg.model import Source
 from kg.query import format_result, library, run_query
 from kg.store import STORES, open_store
 from tests.conftest import run_kg
@@ -121,6 +125,37 @@ def test_papers_about_a_concept_are_its_papers_in_networkx(store, demo):
         assert set(column(result, "paper")) == {iri(iris, p) for p in expected}
 
 
+def vias(built, iris: Iris, nodes: set[str]) -> dict[URIRef, str]:
+    """Each paper of the given concepts or of a narrower one, with the preferred labels of
+    those of its concepts, in the order the query lists them."""
+    below = _keys_below(built, nodes)
+    labels: dict[URIRef, set[str]] = defaultdict(set)
+    for m in built.linked.mentions:
+        node = f"concept:{m.concept_key}"
+        if m.concept_key in below and node in built.graph:
+            labels[iris.paper(m.paper_key)].add(built.graph.nodes[node]["label"])
+    return {
+        paper: " | ".join(sorted(found, key=lambda label: (label.lower(), label)))
+        for paper, found in labels.items()
+    }
+
+
+def test_papers_about_a_concept_list_each_paper_once_with_the_concepts_that_link_it(store, demo):
+    built, _, iris = demo
+    # ZOO (zeroth-order optimization) has narrower concepts in the demo: papers reach it by
+    # several of them
+    by_label = [f"concept:{c.key}" for c in built.linked.concepts if c.acronym == "ZOO"]
+    assert len(by_label) == 1 and len(_keys_below(built, set(by_label))) > 2
+    for node in [*sample_concepts(built), *by_label]:
+        result = run_query(store, "papers-about-concept", {"concept": f"<{iri(iris, node)}>"})
+        papers = column(result, "paper")
+        assert len(papers) == len(set(papers)), node
+        got = dict(zip(papers, map(str, column(result, "via")), strict=True))
+        assert got == vias(built, iris, {node}), node
+    result = run_query(store, "papers-about-concept", {"concept": "zoo"})
+    assert any(" | " in str(v) for v in column(result, "via"))
+
+
 def test_papers_about_a_concept_by_label_match_every_concept_with_that_label(store, demo):
     built, _, iris = demo
     names = defaultdict(set)
@@ -148,10 +183,9 @@ def test_papers_about_a_concept_include_those_of_its_narrower_concepts(demo, tmp
         result = run_query(s, "papers-about-concept", {"concept": f"<{iri(iris, a)}>"})
         expected = papers_with_narrower(built, a, {a: {b}, b: {c}})
         assert set(column(result, "paper")) == {iri(iris, p) for p in expected}
-        below = {f"concept:{k}" for k in _keys_below(built, {a, b, c})}
-        assert set(map(str, column(result, "via"))) <= {
-            built.graph.nodes[n]["label"] for n in below if n in built.graph
-        }
+        papers = column(result, "paper")
+        assert len(papers) == len(set(papers)), kind
+        assert set(map(str, column(result, "via"))) <= set(vias(built, iris, {a, b, c}).values())
 
 
 def test_central_concepts_are_the_top_pagerank_concepts_of_networkx(store, demo):
@@ -245,6 +279,81 @@ def test_a_paper_is_found_by_an_arxiv_id_that_reads_as_a_number(demo, tmp_path):
         by_id = run_query(s, "related-papers", {"paper": "2503.21800"})
         by_key = run_query(s, "related-papers", {"paper": paper.record_id})
         assert by_id.bindings and column(by_id, "related") == column(by_key, "related"), kind
+
+
+def with_papers(built, change):
+    """The build with each paper changed by ``change(index, paper)``: what the demo lacks."""
+    papers = [change(i, p) for i, p in enumerate(built.papers)]
+    return dataclasses.replace(built, ingest=dataclasses.replace(built.ingest, papers=papers))
+
+
+@pytest.mark.parametrize("kind", sorted(STORES))
+def test_every_arxiv_paper_is_found_by_arxiv_id(demo, tmp_path, kind):
+    # as an arXiv listing has them: the record's id is the bare arXiv id, which the RDF
+    # writes as it is and as arXiv:ID (the form related-papers documents)
+    built, _, iris = demo
+
+    def arxiv(i, paper):
+        return dataclasses.replace(paper, record_id=f"2503.{i:05d}", arxiv_id=f"2503.{i:05d}")
+
+    g = to_rdf(with_papers(built, arxiv), base=built.base)
+    g.serialize(tmp_path / "graph.nt", format="nt", encoding="utf-8")
+    s = open_store(tmp_path / "graph.nt", store=kind)
+    found = 0
+    for i, paper in enumerate(built.papers):
+        subject = iris.paper(paper.key)
+        assert set(map(str, g.objects(subject, DCTERMS.identifier))) == {
+            f"2503.{i:05d}",
+            f"arXiv:2503.{i:05d}",
+        }
+        by_iri = column(run_query(s, "related-papers", {"paper": f"<{subject}>"}), "related")
+        for name in (f"arXiv:2503.{i:05d}", f"ARXIV:2503.{i:05d}", f"2503.{i:05d}"):
+            got = column(run_query(s, "related-papers", {"paper": name}), "related")
+            assert got == by_iri, (kind, name)
+        found += bool(by_iri)
+    assert found > len(built.papers) // 2
+    # an input that spelled the id arXiv:ID already gets it once
+    same = with_papers(
+        built,
+        lambda i, p: dataclasses.replace(p, record_id="arXiv:2503.00001", arxiv_id="2503.00001"),
+    )
+    paper = str(iris.paper(built.papers[0].key))
+    written = [  # the triples as written, before a graph folds repeated ones
+        t.object.value
+        for t in triples(same, base=built.base)
+        if t.subject.value == paper and t.predicate.value == str(DCTERMS.identifier)
+    ]
+    assert written == ["arXiv:2503.00001"]
+
+
+def test_the_source_record_is_the_input_files_name_however_its_path_was_typed(demo):
+    built, _, iris = demo
+
+    def spelled_as(how):
+        def change(i, paper):
+            return dataclasses.replace(
+                paper, source=Source(how(paper.source.file), paper.source.locator)
+            )
+
+        return change
+
+    def spelled(how):
+        return to_rdf(with_papers(built, spelled_as(how)), base=built.base)
+
+    relative = spelled(lambda f: f)
+    absolute = spelled(lambda f: str(Path(f).resolve()))
+    dotted = spelled(lambda f: f"./{f}")
+    assert set(relative) == set(absolute) == set(dotted)
+    # papers.csv names each paper's record as the RDF does
+    for how in (lambda f: f, lambda f: str(Path(f).resolve())):
+        sources = list(papers_table(with_papers(built, spelled_as(how)))["source"])
+        assert sources == [p.source.record for p in sorted(built.papers, key=lambda p: p.key)]
+        assert not any("/" in s for s in sources)
+    kg_source = URIRef("https://w3id.org/kg-papers/ontology#sourceRecord")
+    for paper in built.papers:
+        records = list(absolute.objects(iris.paper(paper.key), kg_source))
+        assert records == [Literal(f"{Path(paper.source.file).name} {paper.source.locator}")]
+    assert not any(str(Path.cwd()) in str(o) for o in absolute.objects())
 
 
 def test_a_concepts_papers_over_time_count_the_papers_per_year(demo, tmp_path):

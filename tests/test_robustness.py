@@ -175,7 +175,10 @@ def test_hostile_titles_stay_inert_in_the_html(hostile_build):
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder"
+        for p in sorted(folder.iterdir())
+    }
 
 
 @pytest.mark.slow
@@ -186,9 +189,7 @@ def test_killed_build_leaves_previous_outputs_and_next_build_completes(tmp_path,
     with ARXIV_5K.open(encoding="utf-8") as fh:
         slice_.write_text("".join(next(fh) for _ in range(200)), encoding="utf-8")
     cmd = [sys.executable, "-m", "kg.cli", "build", "--quiet", "--out", str(out)]
-    out.mkdir()
-    for name in ("graph.ttl", "build.json", "concepts.csv"):
-        (out / name).write_text(f"previous {name}\n")
+    _previous_build(out, ("graph.ttl", "concepts.csv"))
     before = _digest(out)
 
     proc = subprocess.Popen(  # no cache: the papers are extracted, whatever ran before
@@ -244,15 +245,61 @@ def test_unwritable_output_is_reported_before_any_work(tmp_path):
 
 def test_strict_fails_on_any_reject_and_keeps_previous_outputs(tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "graph.ttl").write_text("# previous build\n")
+    _previous_build(out, ("graph.ttl",))
+    before = _digest(out)
     src = tmp_path / "in.jsonl"
     src.write_text('{"title": "Graph learning", "abstract": "We learn on graphs."}\n{oops\n')
     run = run_kg("build", str(src), "--out", str(out), "--strict", "--quiet")
     assert run.returncode == 2
     assert "--strict: 1 record(s) rejected" in run.stderr and "line 2" in run.stderr
-    assert [p.name for p in out.iterdir()] == ["graph.ttl"]
-    assert (out / "graph.ttl").read_text() == "# previous build\n"
+    assert _digest(out) == before
+
+
+def _previous_build(out: Path, names: tuple[str, ...]) -> None:
+    """A folder as a kg build leaves it: the files ``names`` and a build.json listing them."""
+    out.mkdir()
+    for name in names:
+        (out / name).write_text(f"previous {name}\n")
+    manifest = {"tool": "kg", "outputs": sorted([*names, "build.json"])}
+    (out / "build.json").write_text(json.dumps(manifest) + "\n")
+
+
+def test_a_folder_kg_did_not_write_is_never_replaced(tmp_path):
+    """The build replaces its whole output folder: one holding anything else is refused
+    before any work, and nothing in it changes."""
+    home = tmp_path / "project"
+    home.mkdir()
+    papers = home / "papers.txt"
+    papers.write_bytes(DEMO.read_bytes())
+    (home / "notes.md").write_text("my notes\n")
+    (home / "sub").mkdir()
+    before = _digest(home)
+    for out, expected in (
+        (".", "the input lies inside the output folder"),  # the input and the notes with it
+        ("papers.txt", "exists and is not a folder"),
+    ):
+        run = run_kg("build", "papers.txt", "--out", out, "--quiet", cwd=home)
+        assert run.returncode == 2, run.stderr
+        assert expected in run.stderr and "Traceback" not in run.stderr
+    run = run_kg("build", str(papers), "--out", str(home / "sub" / ".."), "--quiet")
+    assert run.returncode == 2 and "input lies inside the output folder" in run.stderr
+    other = tmp_path / "other.txt"
+    other.write_bytes(DEMO.read_bytes())
+    run = run_kg("build", str(other), "--out", str(home), "--quiet")
+    assert run.returncode == 2
+    assert "holds files that no kg build wrote" in run.stderr
+    assert _digest(home) == before
+
+
+def test_a_kg_folder_with_files_added_is_refused_naming_them(tmp_path):
+    out = tmp_path / "out"
+    _previous_build(out, ("graph.ttl", "concepts.csv"))
+    (out / "my-analysis.ipynb").write_text("{}\n")
+    before = _digest(out)
+    run = run_kg("build", str(DEMO), "--out", str(out), "--quiet")
+    assert run.returncode == 2
+    assert "files its last kg build did not write (my-analysis.ipynb)" in run.stderr
+    assert _digest(out) == before
 
 
 def test_csv_with_missing_and_extra_columns(tmp_path):
@@ -309,3 +356,26 @@ def test_iris_of_odd_keys_are_valid(tmp_path):
         iri = iris.concept(key)
         assert isinstance(iri, URIRef) and " " not in iri and "<" not in iri and "#" not in iri[8:]
     assert os.sep not in iris.paper("x").split("/paper/")[1] or True
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296"])
+def test_a_seed_numpy_cannot_take_is_refused_before_any_work(tmp_path, seed):
+    run = run_kg("build", str(DEMO), "--out", str(tmp_path / "out"), "--seed", seed, "--quiet")
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"seed must be between 0 and 4294967295, got {seed}" in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_gpu_torch_cannot_use_is_refused_before_any_work(tmp_path):
+    import torch
+
+    from kg.extract.embedders import resolve_device
+
+    if torch.cuda.is_available():  # a GPU machine: the named device is used as asked
+        assert resolve_device("cuda") == "cuda"
+        return
+    run = run_kg("build", str(DEMO), "--out", str(tmp_path / "out"), "--device", "cuda")
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "--device cuda: torch" in run.stderr and "cannot use CUDA" in run.stderr
+    assert "records" not in run.stderr  # refused before the input was read
+    assert not (tmp_path / "out").exists()

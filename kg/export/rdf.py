@@ -265,7 +265,9 @@ def _parts(build: Build, base: str) -> list[Part]:
             s = f"<{iris.text('paper', paper.key)}>"
             yield s, a, paper_class
             yield s, p["identifier"], _quoted(paper.record_id)
-            if paper.arxiv_id and paper.arxiv_id != paper.record_id:
+            # every arXiv paper also has arXiv:ID, however its input spelled the id (the form
+            # the library queries document)
+            if paper.arxiv_id and f"arXiv:{paper.arxiv_id}" != paper.record_id:
                 yield s, p["identifier"], _quoted(f"arXiv:{paper.arxiv_id}")
             if paper.title:
                 yield s, p["title"], _quoted(paper.title)
@@ -284,7 +286,7 @@ def _parts(build: Build, base: str) -> list[Part]:
                 )
             for category in paper.categories:
                 yield s, p["arxivCategory"], _quoted(category)
-            yield s, p["sourceRecord"], _quoted(str(paper.source))
+            yield s, p["sourceRecord"], _quoted(paper.source.record)
             if node in analysis.cluster_of:
                 yield s, p["cluster"], cluster_term[analysis.cluster_of[node]]
             mentions = mentions_of.get(paper.key, ())

@@ -73,7 +73,7 @@ def papers_table(build: Build) -> pd.DataFrame:
             "categories": [" ".join(p.categories) for p in papers],
             "cluster": [a.cluster_of.get(paper_node(p.key), -1) for p in papers],
             "concepts": [" | ".join(sorted(concepts_of[p.key])) for p in papers],
-            "source": [str(p.source) for p in papers],
+            "source": [p.source.record for p in papers],
         }
     )
     return frame.sort_values("key", kind="stable")

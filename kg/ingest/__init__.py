@@ -72,7 +72,12 @@ def detect_format(path: Path) -> str:
         if fmt == "json" and _looks_like_jsonl(head(path)):
             return "jsonl"
         return fmt
-    start = head(path).lstrip()
+    return _format_of_content(head(path))
+
+
+def _format_of_content(text: str) -> str:
+    """The format the first bytes of a file look like; ``daily`` for plain text."""
+    start = text.lstrip()
     if not start:
         return "daily"
     if start.startswith("@"):
@@ -89,16 +94,47 @@ def detect_format(path: Path) -> str:
     return "daily"
 
 
+def no_usable_papers(path: Path, rejected: Sequence[Rejected], fmt: str | None) -> InputError:
+    """The error for a file none of whose records is a paper: its first reasons, and a hint
+    where the extension chose a format the content does not have."""
+    reasons = sorted({r.reason for r in rejected})[:3]
+    detail = f": {'; '.join(reasons)}" if reasons else ""
+    return InputError(
+        f"{path}: no usable papers ({len(rejected)} records rejected{detail})"
+        + _format_hint(path, fmt)
+    )
+
+
+FORMAT_NAMES = {
+    "jsonl": ("JSON Lines", ".jsonl"),
+    "json": ("JSON", ".json"),
+    "csv": ("CSV", ".csv"),
+    "tsv": ("TSV", ".tsv"),
+    "bibtex": ("BibTeX", ".bib"),
+}
+
+
+def _format_hint(path: Path, fmt: str | None) -> str:
+    """Why a file read as a Daily Papers page gave nothing, when its content says another
+    format (JSON Lines saved as ``.txt``, say): the extension decided, so say how to fix it."""
+    if (fmt or detect_format(path)) != "daily":
+        return ""
+    looks = _format_of_content(head(path))
+    if looks not in FORMAT_NAMES:
+        return ""
+    name, ext = FORMAT_NAMES[looks]
+    how = f"read it with format {looks!r}" if fmt else f"rename it to end in {ext}"
+    return f"; it was read as a Daily Papers page but looks like {name}: {how}"
+
+
 def _looks_like_jsonl(text: str) -> bool:
     lines = [ln for ln in text.splitlines() if ln.strip()]
     return len(lines) > 1 and lines[0].lstrip().startswith("{") and lines[0].rstrip().endswith("}")
 
 
-def iter_records(
-    path: Path, fmt: str | None = None, *, map_chunks: MapChunks | None = None
-) -> Iterator[Paper | Rejected]:
-    """Papers and rejections of one file, in file order. The file is read here; with
-    ``map_chunks`` its records become papers where that function sends them."""
+def iter_raw(path: Path, fmt: str | None = None) -> Iterator[RawRecord | Rejected]:
+    """The records of one file with every field as read (``kg eval`` wants the gold
+    keyphrases beside the text), and what could not be read, in file order."""
     check_readable(path)
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
@@ -109,10 +145,18 @@ def iter_records(
         raise InputError(
             f"{path}: unknown format {fmt!r}; known formats: {', '.join(sorted(READERS))}"
         ) from None
+    yield from reader(path)
+
+
+def iter_records(
+    path: Path, fmt: str | None = None, *, map_chunks: MapChunks | None = None
+) -> Iterator[Paper | Rejected]:
+    """Papers and rejections of one file, in file order. The file is read here; with
+    ``map_chunks`` its records become papers where that function sends them."""
     if map_chunks is None:
-        yield from map(_paper_of, reader(path))  # one by one, as read
+        yield from map(_paper_of, iter_raw(path, fmt))  # one by one, as read
     else:
-        for done in map_chunks(_chunks(reader(path))):
+        for done in map_chunks(_chunks(iter_raw(path, fmt))):
             yield from done
 
 
@@ -156,9 +200,7 @@ def read_records(
         papers = len(result.papers) - before[0]
         rejected = len(result.rejected) - before[1]
         if papers == 0:
-            reasons = sorted({r.reason for r in result.rejected[before[1] :]})[:3]
-            detail = f": {'; '.join(reasons)}" if reasons else ""
-            raise InputError(f"{path}: no usable papers ({rejected} records rejected{detail})")
+            raise no_usable_papers(path, result.rejected[before[1] :], fmt)
         result.files.append(
             {"path": str(path), "format": fmt or detect_format(path), "records": papers + rejected}
         )

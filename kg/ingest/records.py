@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -151,8 +152,17 @@ def to_paper(record: RawRecord) -> Paper | Rejected:
     src = record.source
     raw_id = _pick(fields, ID_FIELDS)
     record_id = clean_text(raw_id) or None
-    title = clean_text(plain_text(clean_text(_pick(fields, TITLE_FIELDS))))
-    abstract = clean_text(plain_text(clean_text(_pick(fields, ABSTRACT_FIELDS))))
+    title_value, abstract_value = _pick(fields, TITLE_FIELDS), _pick(fields, ABSTRACT_FIELDS)
+    for name, value in (("title", title_value), ("abstract", abstract_value)):
+        if not _is_text(value):
+            return Rejected(
+                src.file,
+                src.locator,
+                f"the {name} is {type(value).__name__} {_short(value)}, not text",
+                record_id,
+            )
+    title = clean_text(plain_text(clean_text(_missing_as_none(title_value))))
+    abstract = clean_text(plain_text(clean_text(_missing_as_none(abstract_value))))
     if not title and not abstract:
         seen = ", ".join(str(k) for k in record.fields) or "none"
         return Rejected(
@@ -178,6 +188,25 @@ def to_paper(record: RawRecord) -> Paper | Rejected:
         arxiv_id=arxiv,
         categories=parse_categories(_pick(fields, CATEGORY_FIELDS)),
     )
+
+
+def _is_text(value: Any) -> bool:
+    """A title or abstract as text, a number, missing, or a list of those (lines); not an
+    object (``{"en": "..."}``), whose text kg would have to guess."""
+    if isinstance(value, list | tuple):
+        return all(v is None or isinstance(v, str | int | float) for v in value)
+    return value is None or isinstance(value, str | int | float)
+
+
+def _missing_as_none(value: Any) -> Any:
+    """JSON's NaN and Infinity (what pandas writes for a missing value) as missing, not as the
+    words "nan" and "inf"."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def deduplicate(papers: Iterable[Paper]) -> tuple[list[Paper], list[Merged]]:
