@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import glob
 import json
 import os
 import platform
@@ -177,9 +178,9 @@ def make_graph(
     """
     checked_backend(graph_backend)  # a wrong name fails now, not after the extraction
     if embedder is None and not config.fast and config.device not in ("auto", "cpu"):
-        from kg.extract.embedders import resolve_device
+        from kg.extract import usable_device
 
-        resolve_device(config.device)  # likewise a GPU that torch cannot use
+        usable_device(config.device)  # likewise a GPU that torch cannot use
     with contextlib.ExitStack() as cluster:
         map_chunks = None
         if dask:
@@ -347,6 +348,8 @@ def output_folder(out: Path) -> Iterator[Path]:
     any work starts.
     """
     out = Path(out).absolute()
+    if out.is_symlink():  # the folder it names is replaced, not the link
+        out = out.resolve()
     parent = out.parent
     _check_replaceable(out)  # before the lock file is made beside it; again under the lock
     try:
@@ -364,7 +367,7 @@ def output_folder(out: Path) -> Iterator[Path]:
             ) from None
         _check_replaceable(out)
         for kind in ("tmp", "old"):  # left behind by a build that was killed
-            for stale in parent.glob(f".kg-{out.name}.{kind}-*"):
+            for stale in parent.glob(f".kg-{glob.escape(out.name)}.{kind}-*"):
                 shutil.rmtree(stale, ignore_errors=True)
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".kg-{out.name}.tmp-", dir=parent))
@@ -424,14 +427,30 @@ def _manifest_of(folder: Path) -> dict[str, Any] | None:
     return manifest
 
 
-def _check_inputs_outside(inputs: Sequence[Path], out: Path) -> None:
-    """An input inside the output folder would be deleted when the build replaces it."""
+def _check_outside(
+    out: Path, inputs: Sequence[Path], cache: str | os.PathLike[str] | None, vocab: str | None
+) -> None:
+    """What the build reads or keeps (its inputs, the cache, the vocabulary) would be deleted
+    inside the output folder, which it replaces; so would the folder kg runs in."""
+    try:
+        here = Path.cwd().resolve()
+    except FileNotFoundError:  # deleted under the shell, by a build into "." of older kg
+        raise OutputError("the current folder no longer exists; cd into one that does") from None
     folder = Path(out).resolve()
-    for path in inputs:
-        if folder in Path(path).resolve().parents:
+    if folder == here or folder in here.parents:
+        raise OutputError(
+            f"{out}: the output folder holds the current folder, which the build replaces; "
+            "run kg from another folder"
+        )
+    kinds = [("the input", p) for p in inputs] + [
+        ("the cache folder", cache),
+        ("the vocabulary", vocab),
+    ]
+    for kind, path in kinds:
+        if path and folder in Path(path).resolve().parents:
             raise OutputError(
-                f"{path}: the input lies inside the output folder {out}, which the build "
-                "replaces; write the graph elsewhere or move the input out"
+                f"{path}: {kind} lies inside the output folder {out}, which the build "
+                "replaces; write the graph elsewhere or move it out"
             )
 
 
@@ -567,7 +586,7 @@ def build(
     exports = tuple(WRITERS) if exports is None else tuple(exports)
     for name in exports:
         writer(name)
-    _check_inputs_outside(inputs, out)
+    _check_outside(out, inputs, cache, config.vocab)
     with output_folder(out) as folder:
         built = make_graph(
             inputs,

@@ -497,6 +497,16 @@ def _display(
     return " ".join(out)
 
 
+def _singular_acronym(form: str, acronyms: Mapping[str, Counter[str]] | None) -> bool:
+    """Whether ``form`` (lower-cased) is an acronym of the corpus written singular: its most
+    used display (``_display`` of its definitions) is ``form``: "GFlowNet" of "Generative
+    Flow Networks (GFlowNets)", not "PVLens" of "Panoramic Vision Lens (PVLens)"."""
+    shown = acronyms.get(form) if acronyms is not None else None
+    if not shown:
+        return False
+    return min(shown.items(), key=lambda kv: (-kv[1], kv[0]))[0].lower() == form
+
+
 def _written(form: str, texts: Sequence[str]) -> bool:
     """Whether a lower-cased word is written as a word of its own in lower-cased ``texts``
     ("gflownet" in "a gflownet-based sampler", not in "gflownets")."""
@@ -508,14 +518,14 @@ def _pref_label(
     counts: Counter[tuple[str, bool]],
     texts: Callable[[], Sequence[str]],
     key: str,
-    acronyms: Container[str] = (),
+    acronyms: Mapping[str, Counter[str]] | None = None,
 ) -> str:
     """The spelling used most often in the concept's papers (``texts()``, lower-cased;
     case-insensitive), spelled-out forms winning ties, in the casing of running text where the
     papers have it, singular where they write it so (``_display``), or where the name is an
-    acronym of the corpus (``acronyms``, keyed: "order-preserving GFlowNets" ends with the
-    acronym "gflownet"). The papers are read only where there are two spellings to choose from
-    or a name's singular to look for."""
+    acronym the corpus writes singular (``acronyms``: key -> its displays; "order-preserving
+    GFlowNets" ends with the acronym "GFlowNet"). The papers are read only where there are two
+    spellings to choose from or a name's singular to look for."""
     groups: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     for surface, capital in counts:
         groups[surface.lower()].append((surface, capital))
@@ -537,7 +547,9 @@ def _pref_label(
     return _display(
         surface,
         capital,
-        attested=lambda form: of_plural or form in acronyms or _written(form, read()),
+        attested=lambda form: (
+            of_plural or _singular_acronym(form, acronyms) or _written(form, read())
+        ),
     )
 
 
@@ -658,7 +670,12 @@ def link_concepts(
     user_vocab = read_skos(config.vocab) if config.vocab else None
     alias = _forced_merges(papers_of, user_vocab)
     alias = _compose(
-        alias, closed_spellings({alias.get(k, (k, ""))[0] for k in papers_of}, papers_of)
+        alias,
+        closed_spellings(
+            {alias.get(k, (k, ""))[0] for k in papers_of},
+            papers_of,
+            keep=user_vocab.by_key if user_vocab else (),
+        ),
     )
     if concept_vectors is not None:
         alias = _compose(
@@ -783,12 +800,16 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
-def closed_spellings(keys: set[str] | Sequence[str], papers_of: dict[str, set[str]]) -> Alias:
+def closed_spellings(
+    keys: set[str] | Sequence[str],
+    papers_of: dict[str, set[str]],
+    keep: Container[str] = (),
+) -> Alias:
     """Concept keys that are one phrase written with or without a space or hyphen ("pre
     trained model" / "pretrained model", "common sense reasoning" / "commonsense reasoning"):
     their words joined are the same letters. They merge whatever their embeddings say (a
-    model reads the spellings as different tokens), into the key with the most papers (then
-    the shortest, then alphabetical).
+    model reads the spellings as different tokens), into a key of ``keep`` (a user
+    vocabulary's), else the key with the most papers (then the shortest, then alphabetical).
 
     >>> closed_spellings(["pre trained model", "pretrained model"],
     ...                  {"pre trained model": {"a", "b"}, "pretrained model": {"c"}})
@@ -798,11 +819,14 @@ def closed_spellings(keys: set[str] | Sequence[str], papers_of: dict[str, set[st
     groups: dict[str, list[str]] = defaultdict(list)
     for key in sorted(keys):
         words = key.split()
-        if not _FUNCTION_WORDS.intersection(words):
-            groups["".join(words)].append(key)
+        if _FUNCTION_WORDS.intersection(words) or any(
+            a[-1:].isdigit() and b[:1].isdigit() for a, b in zip(words, words[1:], strict=False)
+        ):  # "llama 3 8b" is no "llama 38b"
+            continue
+        groups["".join(words)].append(key)
     alias: Alias = {}
     for joined, members in sorted(kv for kv in groups.items() if len(kv[1]) > 1):
-        members.sort(key=lambda k: (-len(papers_of.get(k, ())), len(k), k))
+        members.sort(key=lambda k: (k not in keep, -len(papers_of.get(k, ())), len(k), k))
         for other in members[1:]:
             alias[other] = (members[0], f"same letters without spaces or hyphens ({joined!r})")
     return alias

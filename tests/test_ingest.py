@@ -195,14 +195,22 @@ def test_daily_paper_with_a_short_abstract_is_reported_first_or_later(
     assert "Order-" in reason  # the title names the paper
 
 
-def test_daily_header_keeps_only_page_chrome(tmp_path):
-    """The page's own lines are skipped; other text before the first paper is reported."""
-    path = _demo_with(tmp_path, {5: "Subscribe\n\nAn announcement nobody expected"})
+def test_daily_header_is_skipped_but_an_abstract_before_the_first_paper_is_reported(tmp_path):
+    """The page's header (navigation, dates, however a saved page words them) is skipped; an
+    abstract paragraph before the first title is text of a paper, and is reported."""
+    header = "Previous\n\nNext\n\nTuesday, Aug 1\n\nDaily Papers by AK and the research community"
+    path = _demo_with(tmp_path, {5: header})
+    result = read_records([path])
+    assert len(result.papers) == 30 and not result.rejected
+    abstract = (
+        "We study how a model learns. It learns from data that nobody labelled, and we show "
+        "that it generalises to tasks it never saw, in theory and in practice."
+    )
+    path = _demo_with(tmp_path, {5: f"Subscribe\n\n{abstract}"}, name="with-abstract.txt")
     result = read_records([path])
     assert len(result.papers) == 30
     assert [r.locator for r in result.rejected] == ["line 7"]
-    assert "before the first paper" in result.rejected[0].reason
-    assert "An announcement nobody expected" in result.rejected[0].reason
+    assert "an abstract paragraph without a title line" in result.rejected[0].reason
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,13 @@ import pytest
 
 from kg.config import Config
 from kg.errors import ConfigError
-from kg.link import concept_key, find_acronyms, label_collisions, link_concepts
+from kg.link import (
+    closed_spellings,
+    concept_key,
+    find_acronyms,
+    label_collisions,
+    link_concepts,
+)
 from kg.model import Keyphrase, Paper, PaperKeyphrases, Source
 
 
@@ -181,8 +187,6 @@ def test_spellings_with_and_without_a_space_or_hyphen_merge_whatever_the_cosine(
 
 
 def test_words_joined_alike_only_when_no_function_word_is_split_off():
-    from kg.link import closed_spellings
-
     papers = {"an isotropic gaussian": {"a"}, "anisotropic gaussian": {"b"}}
     assert closed_spellings(list(papers), papers) == {}
 
@@ -465,3 +469,44 @@ def test_a_name_ending_in_a_corpus_acronym_takes_its_singular():
     kps = [PaperKeyphrases(p.key, tuple(_kp(p, n) for n in names[p.key])) for p in papers]
     labels = {c.pref_label for c in link_concepts(papers, kps).concepts}
     assert "order-preserving GFlowNet" in labels
+
+
+def test_an_acronym_written_plural_as_a_name_keeps_its_s():
+    """ "Panoramic Vision Lens (PVLens)": the acronym of a singular, so PVLens is a name."""
+    text = "We present Panoramic Vision Lens (PVLens). PVLens reads panels of comics."
+    paper = _paper("a", text)
+    kps = [PaperKeyphrases("a", (_kp(paper, "PVLens"),))]
+    concepts = link_concepts([paper], kps).concepts
+    assert [(c.pref_label, c.acronym) for c in concepts] == [("PVLens", "PVLens")]
+
+
+def test_a_user_vocabularys_spelling_wins_over_a_closed_one(tmp_path):
+    """The vocabulary says "pre-trained model": the corpus's more common "pretrained model"
+    merges into it, and keeps the vocabulary's label."""
+    ttl = tmp_path / "mine.ttl"
+    ttl.write_text("""@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+        @prefix ex: <https://example.org/vocab/> .
+        ex:ptm a skos:Concept ; skos:prefLabel "pre-trained model"@en .
+        """)
+    texts = {
+        "a": "A pretrained model helps.",
+        "b": "Every pretrained model.",
+        "c": "A pre-trained model.",
+    }
+    papers = [_paper(k, t) for k, t in texts.items()]
+    surfaces = {"a": "pretrained model", "b": "pretrained model", "c": "pre-trained model"}
+    kps = [PaperKeyphrases(p.key, (_kp(p, surfaces[p.key]),)) for p in papers]
+    (concept,) = link_concepts(papers, kps, config=Config(vocab=str(ttl))).concepts
+    assert concept.pref_label == "pre-trained model"
+    assert concept.exact_match == ("https://example.org/vocab/ptm",)
+
+
+def test_model_sizes_are_not_closed_spellings():
+    """Digits either side of a space are two numbers: "llama 3 8b" is no "llama 38b"."""
+    papers_of = {"llama 3 8b": {"a"}, "llama 38b": {"b"}, "pre trained model": {"c"}}
+    assert closed_spellings({*papers_of, "pretrained model"}, papers_of) == {
+        "pretrained model": (
+            "pre trained model",
+            "same letters without spaces or hyphens ('pretrainedmodel')",
+        )
+    }

@@ -275,7 +275,7 @@ def test_a_folder_kg_did_not_write_is_never_replaced(tmp_path):
     (home / "sub").mkdir()
     before = _digest(home)
     for out, expected in (
-        (".", "the input lies inside the output folder"),  # the input and the notes with it
+        (".", "the output folder holds the current folder"),  # the input, the notes
         ("papers.txt", "exists and is not a folder"),
     ):
         run = run_kg("build", "papers.txt", "--out", out, "--quiet", cwd=home)
@@ -289,6 +289,27 @@ def test_a_folder_kg_did_not_write_is_never_replaced(tmp_path):
     assert run.returncode == 2
     assert "holds files that no kg build wrote" in run.stderr
     assert _digest(home) == before
+
+
+def test_what_the_build_reads_or_keeps_is_never_inside_its_output(tmp_path):
+    """The cache and the vocabulary inside --out would be deleted with it (the cache,
+    silently, at every build); so would the folder kg runs in, under the user's shell."""
+    out = tmp_path / "out"
+    _previous_build(out, ("graph.ttl",))
+    before = _digest(out)
+    for option, path in (("--cache", out / "cache"), ("--vocab", out / "v.ttl")):
+        run = run_kg("build", str(DEMO), "--out", str(out), option, str(path), "--quiet")
+        assert run.returncode == 2 and "Traceback" not in run.stderr
+        kind = "the cache folder" if option == "--cache" else "the vocabulary"
+        assert f"{kind} lies inside the output folder" in run.stderr
+    inner = out / "inner"
+    inner.mkdir()
+    (out / "graph.ttl").unlink()
+    run = run_kg("build", str(DEMO), "--out", "..", "--quiet", cwd=inner)
+    assert run.returncode == 2 and "holds the current folder" in run.stderr
+    inner.rmdir()
+    (out / "graph.ttl").write_text("previous graph.ttl\n")
+    assert _digest(out) == before
 
 
 def test_a_kg_folder_with_files_added_is_refused_naming_them(tmp_path):
@@ -369,10 +390,10 @@ def test_a_seed_numpy_cannot_take_is_refused_before_any_work(tmp_path, seed):
 def test_a_gpu_torch_cannot_use_is_refused_before_any_work(tmp_path):
     import torch
 
-    from kg.extract.embedders import resolve_device
+    from kg.extract import usable_device
 
     if torch.cuda.is_available():  # a GPU machine: the named device is used as asked
-        assert resolve_device("cuda") == "cuda"
+        assert usable_device("cuda") == "cuda"
         return
     run = run_kg("build", str(DEMO), "--out", str(tmp_path / "out"), "--device", "cuda")
     assert run.returncode == 2 and "Traceback" not in run.stderr

@@ -26,6 +26,7 @@ from collections.abc import Callable, Generator, Sequence
 from functools import partial
 
 from kg.config import Config
+from kg.errors import ConfigError
 from kg.extract.candidates import Candidate
 from kg.extract.embedders import Embedder
 from kg.extract.ranking import mmr, rank
@@ -75,7 +76,23 @@ def _device(config: Config) -> str:
 
     if config.device == "auto":
         return embedders.resolve_device("auto") if _gpu_present() else "cpu"
-    return config.device
+    return usable_device(config.device)
+
+
+def usable_device(device: str) -> str:
+    """``device`` ("cpu", "cuda", "mps") where torch can use it; a GPU asked for by name that
+    torch cannot use is a ``ConfigError``, said before any work (not torch's assertion after
+    the input was read). (Not in ``embedders``: its code keys the extraction cache.)"""
+    if device == "cpu":
+        return device
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        why = "it was built without CUDA" if torch.version.cuda is None else "it sees no GPU"
+        raise ConfigError(f"--device cuda: torch {torch.__version__} cannot use CUDA ({why})")
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"--device mps: torch {torch.__version__} cannot use MPS on this machine")
+    return device
 
 
 class _Packed:

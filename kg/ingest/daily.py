@@ -73,9 +73,10 @@ def _short_abstract(block: str) -> str:
 
 def read_daily(path: Path) -> Iterator[RawRecord | Rejected]:
     """A title is a short block followed by an abstract paragraph. Before the first paper
-    only the page's own lines (``CHROME``) are skipped; every other block is a paper or is
-    reported with its reason. A title followed by one short sentence (an abstract too short
-    to tell from a title) is reported as one record, wherever it stands.
+    the page's header (its name, navigation, dates: lines that are neither a paper nor an
+    abstract) is skipped; every other block is a paper or is reported with its reason. A
+    title followed by one short sentence (an abstract too short to tell from a title) is
+    reported as one record, wherever it stands, the first paper too.
 
     >>> import tempfile
     >>> page = Path(tempfile.mkdtemp()) / "page.txt"
@@ -90,13 +91,13 @@ def read_daily(path: Path) -> Iterator[RawRecord | Rejected]:
         line, block = blocks[i]
         nxt = blocks[i + 1][1] if i + 1 < len(blocks) else None
         after = blocks[i + 2][1] if i + 2 < len(blocks) else None
+        if not seen_paper and is_chrome(block):  # the page's own lines are no paper's title
+            i += 1
+            continue
         if _is_title(block) and nxt is not None and _is_abstract(nxt):
             seen_paper = True
             yield RawRecord({"title": block, "abstract": nxt}, Source(str(path), f"line {line}"))
             i += 2
-            continue
-        if not seen_paper and is_chrome(block):
-            i += 1
             continue
         if (
             _is_title(block)
@@ -118,7 +119,8 @@ def read_daily(path: Path) -> Iterator[RawRecord | Rejected]:
             reason = "an abstract paragraph without a title line before it"
         elif seen_paper:
             reason = "a line that is neither a title followed by an abstract nor an abstract"
-        else:
-            reason = "text before the first paper that is not a line of the page itself"
+        else:  # the page's header: navigation, dates, its name (a paper there is read above)
+            i += 1
+            continue
         yield Rejected(str(path), f"line {line}", f"{reason}: {block[:80]!r}")
         i += 1
