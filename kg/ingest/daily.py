@@ -14,8 +14,9 @@ MIN_ABSTRACT_CHARS = 120
 MAX_TITLE_CHARS = 400
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-# The page's own lines (compared lower-cased, spaces folded). Only these are skipped before
-# the first paper: anything else there is a paper's remains or unknown text, and is reported.
+# The page's own lines (compared lower-cased, spaces folded): never read as a paper's title
+# ("Subscribe" above an abstract) or short abstract ("Aug 1" below a title). Other lines before
+# the first paper are skipped too, as the page's header; an abstract there is reported.
 CHROME = re.compile(
     r"new|subscribe|daily papers|get trending papers in your email inbox!?"
     r"|by ?ak and the research community"
