@@ -47,6 +47,35 @@ from tests.conftest import ARXIV_5K
         ),
         # phrases of generic words only are not candidates
         ("Our results show the performance of the method.", [], ["results", "performance"]),
+        # a closing word that can be a noun or a verb is a verb before an object, after a
+        # plural noun before "that"/"with", or as an -ing word after a plural noun
+        ("Lung cancer remains a major cause of death.", ["lung cancer"], ["lung cancer remains"]),
+        (
+            "Sparse-angle tomography plays a significant role in imaging.",
+            ["sparse-angle tomography"],
+            ["sparse-angle tomography plays"],
+        ),
+        (
+            "Recent language models struggle with long contexts.",
+            ["language models", "long contexts"],
+            ["language models struggle"],
+        ),
+        (
+            "Experimental findings show that quantum annealing helps.",
+            ["experimental findings"],
+            ["experimental findings show"],
+        ),
+        (
+            "Graph kernels relying on sparse codes are fast.",
+            ["graph kernels", "sparse codes"],
+            ["graph kernels relying"],
+        ),
+        # ... but not where the noun reading is the one: "time series", "dynamics" are singular
+        (
+            "We study system dynamics modeling and time series forecasting.",
+            ["system dynamics modeling", "time series forecasting"],
+            [],
+        ),
     ],
 )
 def test_lexicon_candidates_read_like_a_tagger(sentence, found, not_found):

@@ -5,6 +5,8 @@ function words end a chunk. Word classes come from lemminflect's English lexicon
 table, read directly: no spaCy). A chunk is trimmed to start on a word that can open a keyphrase
 and to end on a word that can be a noun (unknown words - acronyms, coinages - count as nouns),
 then cut to its last ``max_words`` words, like the tagger-based candidates of ``candidates.py``.
+A closing word that can also be a verb is dropped where its neighbours make it one ("the paper
+presents | a method", "recent results show | that", "methods relying | on").
 
 >>> [c.phrase for c in fast_candidates(["We study zeroth-order optimization of LLMs."])[0]]
 ['zeroth-order optimization', 'llms']
@@ -22,9 +24,9 @@ from typing import Any, cast
 
 from kg.extract.candidates import BAD_FIRST, GENERIC, Candidate
 
-NOUN, ADJ, PART, STOP = 1, 2, 4, 8
+NOUN, ADJ, PART, STOP, VERB = 1, 2, 4, 8, 16
 CHUNK = NOUN | ADJ | PART
-"""The classes a chunk is made of."""
+"""The classes a chunk is made of. ``VERB`` marks a word that can also be a verb."""
 
 STOP_WORDS = frozenset(
     """a about above across after afterwards again against all almost alone along already also
@@ -46,7 +48,7 @@ STOP_WORDS = frozenset(
     was we well were what whatever when whence whenever where whereafter whereas whereby
     wherein whereupon wherever whether which while whither who whoever whole whom whose why
     will with within without would yet you your yours yourself yourselves also able across
-    around via versus vs""".split()  # noqa: SIM905
+    around via versus vs according regarding remains""".split()  # noqa: SIM905
 )
 
 SUBJECTS = frozenset(["we", "i", "you", "they", "to"])
@@ -68,7 +70,7 @@ def lexicon() -> dict[str, int]:
 
     from kg.extract.cache import cache_dir
 
-    path = cache_dir() / f"lexicon-lemminflect-{metadata.version('lemminflect')}-v1.json"
+    path = cache_dir() / f"lexicon-lemminflect-{metadata.version('lemminflect')}-v2.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -91,7 +93,7 @@ def _derive_lexicon() -> dict[str, int]:
     with source.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
         for word, upos, _ in csv.reader(text):
             word = word.lower()
-            bits = classes.get(word, 0)
+            bits = classes.get(word, 0) | (VERB if upos in ("verb", "aux") else 0)
             if upos in ("noun", "propn"):
                 bits |= NOUN
             elif upos == "adj":
@@ -99,7 +101,7 @@ def _derive_lexicon() -> dict[str, int]:
             elif upos == "verb" and word.endswith(("ed", "ing", "en", "wn", "lt")):
                 bits |= PART
             elif upos in ("verb", "aux", "adv"):
-                bits |= STOP if not bits else 0
+                bits |= STOP if not bits & ~VERB else 0
             classes[word] = bits
     for word in STOP_WORDS:
         classes[word] = STOP
@@ -154,6 +156,41 @@ def _verb_like(word: str) -> bool:
     return not (lower.endswith("s") and not lower.endswith(("ss", "us", "is")))
 
 
+OBJECT_OPENERS = frozenset(
+    """a an the this these those its their our his her my your them it us several each
+    every""".split()  # noqa: SIM905
+)
+"""After a word that can be a noun or a verb, these make it a verb: "the paper presents | a"."""
+SINGULAR_S = frozenset(["series", "species", "means", "news", "lens", "bias", "gas", "atlas"])
+
+
+def _plural(word: str) -> bool:
+    """Whether a lower-cased word looks like a plural noun ("models", not "dynamics")."""
+    return (
+        word.endswith("s")
+        and not word.endswith(("ss", "us", "is", "ics"))
+        and word not in SINGULAR_S
+    )
+
+
+def _verb_closes(words: list[str], classes: list[int], first: int, last: int) -> bool:
+    """Whether the closing word of ``first..last``, which can also be a verb, is one here: before
+    an object ("the paper presents | a method", "by training | the model"), after a plural noun
+    before "that" or "with" ("recent results show | that", "LLMs struggle | with"), or as an
+    -ing word after a plural noun ("methods relying | on")."""
+    if not classes[last] & VERB:
+        return False
+    word = words[last].lower()
+    after = words[last + 1].lower() if last + 1 < len(words) else ""
+    plural_before = last > first and _plural(words[last - 1].lower())
+    bare = not (_plural(word) or word.endswith("ing"))
+    if after in OBJECT_OPENERS:
+        return not bare or last == first or plural_before  # not "the first time | a"
+    if not plural_before:
+        return False
+    return word.endswith("ing") or (bare and after in ("that", "with"))
+
+
 def _opens(words: list[str], classes: list[int], k: int, start: int, end: int) -> bool:
     """Whether word ``k`` of the chunk ``start:end`` can open a keyphrase."""
     word = words[k]
@@ -193,7 +230,7 @@ def _chunk_end(classes: list[int], i: int, n: int) -> int:
     while j < n and classes[j] & CHUNK:
         if (
             j > i
-            and classes[j] == PART
+            and classes[j] & ~VERB == PART
             and classes[j - 1] & NOUN
             and j + 1 < n
             and classes[j + 1] & (NOUN | ADJ | PART)
@@ -252,6 +289,10 @@ def fast_candidates(texts: Sequence[str], *, max_words: int = 4) -> list[list[Ca
                 first += 1
             while last >= first and not _closes(words, classes, first, last, i):
                 last -= 1
+            while last >= first and _verb_closes(words, classes, first, last):
+                last -= 1
+                while last >= first and not _closes(words, classes, first, last, i):
+                    last -= 1
             if first <= last:
                 first = max(first, last - max_words + 1)
                 start, end = tokens[first][0], tokens[last][1]
