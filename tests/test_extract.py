@@ -70,6 +70,11 @@ from tests.conftest import ARXIV_5K
             ["graph kernels", "sparse codes"],
             ["graph kernels relying"],
         ),
+        (
+            "Object detectors aim to find small objects.",
+            ["object detectors", "small objects"],
+            ["object detectors aim"],
+        ),
         # ... but not where the noun reading is the one: "time series", "dynamics" are singular
         (
             "We study system dynamics modeling and time series forecasting.",

@@ -161,6 +161,8 @@ OBJECT_OPENERS = frozenset(
     every""".split()  # noqa: SIM905
 )
 """After a word that can be a noun or a verb, these make it a verb: "the paper presents | a"."""
+AFTER_VERB = frozenset(["that", "with", "to", "on", "as", "from"])
+"""After a plural noun, a noun-or-verb word before these is a verb: "methods aim | to"."""
 SINGULAR_S = frozenset(["series", "species", "means", "news", "lens", "bias", "gas", "atlas"])
 
 
@@ -176,7 +178,7 @@ def _plural(word: str) -> bool:
 def _verb_closes(words: list[str], classes: list[int], first: int, last: int) -> bool:
     """Whether the closing word of ``first..last``, which can also be a verb, is one here: before
     an object ("the paper presents | a method", "by training | the model"), after a plural noun
-    before "that" or "with" ("recent results show | that", "LLMs struggle | with"), or as an
+    before one of ``AFTER_VERB`` ("recent results show | that", "methods aim | to"), or as an
     -ing word after a plural noun ("methods relying | on")."""
     if not classes[last] & VERB:
         return False
@@ -188,7 +190,7 @@ def _verb_closes(words: list[str], classes: list[int], first: int, last: int) ->
         return not bare or last == first or plural_before  # not "the first time | a"
     if not plural_before:
         return False
-    return word.endswith("ing") or (bare and after in ("that", "with"))
+    return word.endswith("ing") or (bare and after in AFTER_VERB)
 
 
 def _opens(words: list[str], classes: list[int], k: int, start: int, end: int) -> bool:
