@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from kg.config import Config
+from kg.extract.fastcandidates import NOUN, lexicon
 from kg.model import MAX_TEXT_CHARS, Concept, Keyphrase, Mention, Paper, PaperKeyphrases
 from kg.parallel import collector_paused, forked
 from kg.vocabulary import Vocabulary, link_vocabulary, load_cso, read_skos
@@ -524,8 +525,10 @@ def _pref_label(
     case-insensitive), spelled-out forms winning ties, in the casing of running text where the
     papers have it, singular where they write it so (``_display``), or where the name is an
     acronym the corpus writes singular (``acronyms``: key -> its displays; "order-preserving
-    GFlowNets" ends with the acronym "GFlowNet"). The papers are read only where there are two
-    spellings to choose from or a name's singular to look for."""
+    GFlowNets" ends with the acronym "GFlowNet"), or where it is the acronym of a plural long
+    form that the papers do not write before a noun ("MLOps platforms" keeps "MLOps":
+    ``_modifier``). The papers are read only where there are two spellings to choose from or a
+    name's singular to look for."""
     groups: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     for surface, capital in counts:
         groups[surface.lower()].append((surface, capital))
@@ -548,9 +551,22 @@ def _pref_label(
         surface,
         capital,
         attested=lambda form: (
-            of_plural or _singular_acronym(form, acronyms) or _written(form, read())
+            (
+                (of_plural or _singular_acronym(form, acronyms))
+                and not _modifier(surface.lower().rsplit(maxsplit=1)[-1], read())
+            )
+            or _written(form, read())
         ),
     )
+
+
+def _modifier(form: str, texts: Sequence[str]) -> bool:
+    """Whether a lower-cased plural-looking name is written before a word that can only be a
+    noun, as a name is and a plural seldom is: "MLOps platforms" (Machine Learning Operations)
+    against "GFlowNets can" (Generative Flow Networks)."""
+    lex = lexicon()
+    pattern = re.compile(rf"(?<!\w){re.escape(form)}\s+([a-z][a-z-]*)")
+    return any(lex.get(m[1], NOUN) == NOUN for t in texts for m in pattern.finditer(t))
 
 
 def _texts(lower_of: Mapping[str, str], papers: set[str]) -> list[str]:
@@ -596,13 +612,17 @@ def link_concepts(
     corpus_acronyms: dict[str, Counter[str]] = defaultdict(Counter)
     paper_acronyms: dict[str, dict[str, str]] = {}
     short_surfaces: dict[str, Counter[str]] = defaultdict(Counter)
+    plural_name: dict[str, str] = {}  # an acronym's singular display -> its plural as written
     followed: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for paper in papers:
         found = acronym_definitions(paper.text[:MAX_TEXT_CHARS])
         paper_acronyms[paper.key] = {d.short: d.long for d in found}
         for d in found:
             corpus_acronyms[d.short][d.long] += 1
-            short_surfaces[d.short][_display(d.written, False, attested=d.plural)] += 1
+            shown = _display(d.written, False, attested=d.plural)
+            short_surfaces[d.short][shown] += 1
+            if shown != _display(d.written, False):  # a name made singular, not "LLMs"
+                plural_name[shown] = d.written  # "MLOp" of "Machine Learning Operations (MLOps)"
             followed[d.short, d.long][d.then] += 1
     # An acronym means the same across the corpus when one long form dominates its uses.
     global_acronyms = {
@@ -717,12 +737,13 @@ def link_concepts(
         forced = forced_pref | senses
         for key in kept if dirty is None else {k for k in kept if k in dirty or k not in made}:
             counts = surfaces[key]
+            texts = partial(_texts, lower_of, papers_of[key])
             pref = forced.get(key) or (
-                _pref_label(counts, partial(_texts, lower_of, papers_of[key]), key, short_surfaces)
-                if counts
-                else key
+                _pref_label(counts, texts, key, short_surfaces) if counts else key
             )
             acronym = None if key in senses else _acronym_label(acronyms.get(key), short_surfaces)
+            if acronym in plural_name and _modifier(plural_name[acronym].lower(), texts()):
+                acronym = plural_name[acronym]  # "MLOps platforms": a name, not a plural
             made[key] = _concept_of(key, pref, counts, reasons, acronym)
         order = sorted(kept)
         return kept, [made[k][0] for k in order], [row for k in order for row in made[k][1]]

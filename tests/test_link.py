@@ -480,6 +480,22 @@ def test_an_acronym_written_plural_as_a_name_keeps_its_s():
     assert [(c.pref_label, c.acronym) for c in concepts] == [("PVLens", "PVLens")]
 
 
+def test_the_acronym_of_a_plural_written_before_a_noun_is_a_name():
+    """ "Machine Learning Operations (MLOps)": the long form is plural, but the papers write
+    "MLOps platforms", as one writes a name and seldom a plural, so the label stays "MLOps"
+    ("Generative Flow Networks (GFlowNets)", written "GFlowNets can", is a GFlowNet)."""
+    texts = {
+        "a": "We survey Machine Learning Operations (MLOps). MLOps platforms deploy models.",
+        "b": "Generative Flow Networks (GFlowNets) sample. GFlowNets can only use rewards.",
+        "c": "Large Language Models (LLMs) write. LLMs agents plan.",  # an acronym's plural
+    }
+    papers = [_paper(k, t) for k, t in texts.items()]
+    names = {"a": ("Machine Learning Operations", "MLOps"), "b": ("GFlowNets",), "c": ("LLMs",)}
+    kps = [PaperKeyphrases(p.key, tuple(_kp(p, n) for n in names[p.key])) for p in papers]
+    labels = {(c.pref_label, c.acronym) for c in link_concepts(papers, kps).concepts}
+    assert labels == {("MLOps", "MLOps"), ("GFlowNet", "GFlowNet"), ("LLM", "LLM")}
+
+
 def test_a_user_vocabularys_spelling_wins_over_a_closed_one(tmp_path):
     """The vocabulary says "pre-trained model": the corpus's more common "pretrained model"
     merges into it, and keeps the vocabulary's label."""
