@@ -742,7 +742,11 @@ def link_concepts(
                 _pref_label(counts, texts, key, short_surfaces) if counts else key
             )
             acronym = None if key in senses else _acronym_label(acronyms.get(key), short_surfaces)
-            if acronym in plural_name and _modifier(plural_name[acronym].lower(), texts()):
+            if (
+                acronym in plural_name
+                and _modifier(plural_name[acronym].lower(), texts())
+                and not _written(acronym.lower(), texts())
+            ):
                 acronym = plural_name[acronym]  # "MLOps platforms": a name, not a plural
             made[key] = _concept_of(key, pref, counts, reasons, acronym)
         order = sorted(kept)

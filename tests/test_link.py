@@ -488,9 +488,16 @@ def test_the_acronym_of_a_plural_written_before_a_noun_is_a_name():
         "a": "We survey Machine Learning Operations (MLOps). MLOps platforms deploy models.",
         "b": "Generative Flow Networks (GFlowNets) sample. GFlowNets can only use rewards.",
         "c": "Large Language Models (LLMs) write. LLMs agents plan.",  # an acronym's plural
+        # written singular too: GFlowNet, though one paper writes "GFlowNets framework"
+        "d": "The GFlowNets framework. A GFlowNet samples.",
     }
     papers = [_paper(k, t) for k, t in texts.items()]
-    names = {"a": ("Machine Learning Operations", "MLOps"), "b": ("GFlowNets",), "c": ("LLMs",)}
+    names = {
+        "a": ("Machine Learning Operations", "MLOps"),
+        "b": ("GFlowNets",),
+        "c": ("LLMs",),
+        "d": ("GFlowNets",),
+    }
     kps = [PaperKeyphrases(p.key, tuple(_kp(p, n) for n in names[p.key])) for p in papers]
     labels = {(c.pref_label, c.acronym) for c in link_concepts(papers, kps).concepts}
     assert labels == {("MLOps", "MLOps"), ("GFlowNet", "GFlowNet"), ("LLM", "LLM")}
