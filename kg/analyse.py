@@ -34,6 +34,11 @@ RERUNS_PER_WORKER = 3
 process of PageRank and betweenness and the build process once it has laid out). Making all
 four there, the 45k fast build's analysis took 51.0-60.9 s in four runs, against 45.5-53.0 s
 with three in the runs beside them (three processes then)."""
+COMPILED_LOUVAIN_EDGES = 50_000
+"""Links from which Louvain runs compiled (``kg.louvain``: networkx's partition, 13x faster on
+the 45k fast build's clustered network). Below, networkx's own takes about a second or less,
+and the compiled one would cost its imports (0.6 s) and loading its compiled code (0.4 s; some
+5 s to compile it the first time)."""
 STABILITY_RUNS = 5
 """Louvain runs the stability analytics compare: the build's seed and the next
 ``STABILITY_RUNS - 1`` (``rerun_seeds``)."""
@@ -210,6 +215,9 @@ def analyse(
             weight="weight",
             resolution=config.resolution,
             seed=config.seed,
+            otherwise=partial(
+                louvain_communities, clustered, seed=config.seed, resolution=config.resolution
+            ),
         )
         modularity = (
             matrix_modularity(_weights_of(clustered, net), clustered, communities)
@@ -279,11 +287,21 @@ def rerun_seeds(seed: int) -> range:
     return range(seed + 1, seed + STABILITY_RUNS)
 
 
+def louvain_communities(net: nx.Graph, *, seed: int, resolution: float = 1.0) -> list[set[str]]:
+    """``nx.community.louvain_communities(net, weight="weight", ...)``: on a big network
+    (``COMPILED_LOUVAIN_EDGES``) the same communities from ``kg.louvain``, compiled."""
+    if net.number_of_edges() < COMPILED_LOUVAIN_EDGES:
+        return nx.community.louvain_communities(
+            net, weight="weight", resolution=resolution, seed=seed
+        )
+    from kg import louvain
+
+    return louvain.louvain_communities(net, weight="weight", resolution=resolution, seed=seed)
+
+
 def louvain(net: nx.Graph, *, seed: int, resolution: float = 1.0) -> dict[str, int]:
     """One Louvain partition as node -> community number (numbered in a canonical order)."""
-    communities = nx.community.louvain_communities(
-        net, weight="weight", resolution=resolution, seed=seed
-    )
+    communities = louvain_communities(net, seed=seed, resolution=resolution)
     ordered = sorted((sorted(c) for c in communities), key=lambda c: (-len(c), c[0]))
     return {n: i for i, nodes in enumerate(ordered) for n in nodes}
 
