@@ -34,11 +34,11 @@ RERUNS_PER_WORKER = 3
 process of PageRank and betweenness and the build process once it has laid out). Making all
 four there, the 45k fast build's analysis took 51.0-60.9 s in four runs, against 45.5-53.0 s
 with three in the runs beside them (three processes then)."""
-COMPILED_LOUVAIN_EDGES = 50_000
-"""Links from which Louvain runs compiled (``kg.louvain``: networkx's partition, 13x faster on
-the 45k fast build's clustered network). Below, networkx's own takes about a second or less,
-and the compiled one would cost its imports (0.6 s) and loading its compiled code (0.4 s; some
-5 s to compile it the first time)."""
+COMPILED_EDGES = 50_000
+"""Links from which Louvain and betweenness run compiled (``kg.compiled``: networkx's results;
+Louvain 12-13x faster on the 45k builds' clustered networks). Below, networkx's own take a
+second or so, and the compiled ones would cost their imports (0.6 s) and loading their
+compiled code (0.4 s; some 5 s to compile it the first time)."""
 STABILITY_RUNS = 5
 """Louvain runs the stability analytics compare: the build's seed and the next
 ``STABILITY_RUNS - 1`` (``rerun_seeds``)."""
@@ -208,6 +208,10 @@ def analyse(
     side: list[Callable[[], object]] = (
         [ranks, betweenness, *[reruns_taken] * (workers if seeds.items else 0)] if big else []
     )
+    if big and net.size() >= COMPILED_EDGES:
+        from kg import compiled
+
+        compiled.load()  # before the fork: its processes share the compiled code
     with forked(side, workers=workers) as handles:
         communities = dispatch(
             nx.community.louvain_communities,
@@ -289,14 +293,26 @@ def rerun_seeds(seed: int) -> range:
 
 def louvain_communities(net: nx.Graph, *, seed: int, resolution: float = 1.0) -> list[set[str]]:
     """``nx.community.louvain_communities(net, weight="weight", ...)``: on a big network
-    (``COMPILED_LOUVAIN_EDGES``) the same communities from ``kg.louvain``, compiled."""
-    if net.number_of_edges() < COMPILED_LOUVAIN_EDGES:
+    (``COMPILED_EDGES``) the same communities from ``kg.compiled``."""
+    if net.number_of_edges() < COMPILED_EDGES:
         return nx.community.louvain_communities(
             net, weight="weight", resolution=resolution, seed=seed
         )
-    from kg import louvain
+    from kg import compiled
 
-    return louvain.louvain_communities(net, weight="weight", resolution=resolution, seed=seed)
+    return compiled.louvain_communities(net, weight="weight", resolution=resolution, seed=seed)
+
+
+def betweenness_centrality(
+    net: nx.Graph, *, k: int | None = None, seed: int | None = None
+) -> dict[str, float]:
+    """``nx.betweenness_centrality(net, k=k, seed=seed)``: on a big network
+    (``COMPILED_EDGES``) the same values from ``kg.compiled``."""
+    if net.number_of_edges() < COMPILED_EDGES:
+        return nx.betweenness_centrality(net, k=k, seed=seed)
+    from kg import compiled
+
+    return compiled.betweenness_centrality(net, k=k, seed=seed)
 
 
 def louvain(net: nx.Graph, *, seed: int, resolution: float = 1.0) -> dict[str, int]:
@@ -430,17 +446,27 @@ def _betweenness(
     concepts out is what makes large graphs affordable (they are most of the concepts).
     """
     if net.number_of_nodes() <= config.betweenness_exact_max:
-        return dispatch(nx.betweenness_centrality, net), "exact"
+        exact = dispatch(
+            nx.betweenness_centrality, net, otherwise=partial(betweenness_centrality, net)
+        )
+        return exact, "exact"
     if core is None:  # the concepts of two or more papers (``clustering_network``'s core)
         core = induced_network(net, (n for n in net if papers[n] >= 2))
     n, m = core.number_of_nodes(), core.number_of_edges()
     k = min(n, config.betweenness_exact_max, max(MIN_PIVOTS, BETWEENNESS_BUDGET // max(m, 1)))
     scope = f"among the {n} concepts of two or more papers (the others: 0, exact)"
     if k >= n:
-        found = dispatch(nx.betweenness_centrality, core) if n else {}
+        whole = partial(betweenness_centrality, core)
+        found = dispatch(nx.betweenness_centrality, core, otherwise=whole) if n else {}
         note = f"exact {scope}"
     else:
-        found = dispatch(nx.betweenness_centrality, core, k=k, seed=config.seed)
+        found = dispatch(
+            nx.betweenness_centrality,
+            core,
+            k=k,
+            seed=config.seed,
+            otherwise=partial(betweenness_centrality, core, k=k, seed=config.seed),
+        )
         note = f"approximate {scope}: sampled from {k} pivot nodes (seed {config.seed})"
     return {node: found.get(node, 0.0) for node in net}, note
 

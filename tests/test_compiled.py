@@ -1,5 +1,6 @@
-"""kg.louvain: networkx's Louvain compiled must give networkx's communities, in networkx's order,
-on the real demo network and on random graphs of every kind the analysis can meet."""
+"""kg.compiled: networkx's Louvain and betweenness compiled must give networkx's results (the
+communities in networkx's order, the betweenness to the bit) on the real demo network and on
+random graphs of every kind the analysis can meet."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import networkx as nx
 import pytest
 
 from kg import analyse
+from kg.compiled import betweenness_centrality, louvain_communities
 from kg.graph import graph_and_network
-from kg.louvain import louvain_communities
 
 
 def _networkx(g: nx.Graph, **options) -> list[set]:
@@ -87,24 +88,50 @@ def test_integer_weights_too_large_for_exact_floats_go_to_networkx():
     assert louvain_communities(g, seed=5) == _networkx(g, seed=5)
 
 
+@pytest.mark.parametrize("trial", range(40))
+def test_random_graphs_get_networkx_betweenness_to_the_bit(trial):
+    g = _random_graph(trial)
+    if trial % 6 == 0:  # more than one component
+        g.add_edges_from([("x1", "x2"), ("x2", "x3")])
+    for k in (None, 1, 2, min(12, len(g)), len(g)):
+        for seed in (0, 42):
+            expected = nx.betweenness_centrality(g, k=k, seed=seed)
+            found = betweenness_centrality(g, k=k, seed=seed)
+            assert list(found) == list(expected)
+            for node, value in expected.items():  # k=1: the pivot's is NaN, as networkx's
+                assert found[node] == value or (value != value and found[node] != found[node])
+
+
+def test_the_demo_network_gets_networkx_betweenness(demo_build):
+    built = demo_build[0]
+    net = graph_and_network(built.papers, built.linked)[1]
+    assert betweenness_centrality(net) == nx.betweenness_centrality(net)
+    for seed in (1, 2):
+        expected = nx.betweenness_centrality(net, k=40, seed=seed)
+        assert betweenness_centrality(net, k=40, seed=seed) == expected
+
+
 def test_the_analysis_clusters_big_networks_compiled_with_the_same_result(demo_build, monkeypatch):
-    """Above ``COMPILED_LOUVAIN_EDGES`` the analysis and the stability reruns run kg.louvain:
+    """Above ``COMPILED_EDGES`` the analysis and the stability reruns run kg.compiled:
     lowered so the demo network takes that path, the analysis is the one networkx gives."""
-    from kg import louvain
+    from kg import compiled
 
     graph = demo_build[0].graph
     with_networkx = analyse.analyse(graph)
     calls = []
-    compiled = louvain.louvain_communities
 
-    def counted(net, **options):
-        calls.append(net.number_of_edges())
-        return compiled(net, **options)
+    def counted(function):
+        def run(net, **options):
+            calls.append(function.__name__)
+            return function(net, **options)
 
-    monkeypatch.setattr(analyse, "COMPILED_LOUVAIN_EDGES", 0)
-    monkeypatch.setattr(louvain, "louvain_communities", counted)
-    found = analyse.analyse(graph)
-    assert calls  # the compiled path ran
+        return run
+
+    monkeypatch.setattr(analyse, "COMPILED_EDGES", 0)
+    for name in ("louvain_communities", "betweenness_centrality"):
+        monkeypatch.setattr(compiled, name, counted(getattr(compiled, name)))
+    found = analyse.analyse(graph)  # the demo's concepts: exact betweenness
+    assert sorted(set(calls)) == ["betweenness_centrality", "louvain_communities"]
     assert found == with_networkx
     assert analyse.louvain(graph, seed=3) == {
         node: i
