@@ -140,3 +140,31 @@ def test_the_analysis_clusters_big_networks_compiled_with_the_same_result(demo_b
         )
         for node in nodes
     }
+
+
+def test_compiled_betweenness_samples_from_the_larger_budget(demo_build, monkeypatch):
+    """Where betweenness runs compiled it affords ``COMPILED_BETWEENNESS_BUDGET``: more pivots
+    than networkx's budget gives the same network, said in the note, with networkx's values
+    for that sample. (The demo's whole concept network stands for the sampled one.)"""
+    from kg.config import Config
+    from kg.graph import concept_network
+
+    graph = demo_build[0].graph
+    config = Config(betweenness_exact_max=100)
+    net = concept_network(graph)
+    assert net.number_of_nodes() > 100
+    m = net.number_of_edges()
+    papers = {n: 2 for n in net}
+
+    def sampled():
+        return analyse._betweenness(
+            net, papers, config=config, dispatch=analyse.Dispatch(None), core=net
+        )
+
+    monkeypatch.setattr(analyse, "BETWEENNESS_BUDGET", 4 * m)
+    monkeypatch.setattr(analyse, "COMPILED_BETWEENNESS_BUDGET", 40 * m)
+    assert "sampled from 16 pivot nodes" in sampled()[1]  # MIN_PIVOTS
+    monkeypatch.setattr(analyse, "COMPILED_EDGES", 0)
+    found, note = sampled()
+    assert "sampled from 40 pivot nodes" in note
+    assert found == nx.betweenness_centrality(net, k=40, seed=config.seed)
