@@ -216,7 +216,7 @@ def analyse(
     side: list[Callable[[], object]] = (
         [ranks, betweenness, *[reruns_taken] * (workers if seeds.items else 0)] if big else []
     )
-    if big and net.size() >= COMPILED_EDGES:
+    if big and clustered.size() >= COMPILED_EDGES:  # betweenness's network is no larger
         from kg import compiled
 
         compiled.load()  # before the fork: its processes share the compiled code
