@@ -227,3 +227,31 @@ def test_layout_of_many_clusters_keeps_every_disc_apart():
     rows = sorted(radius, key=lambda c: (-radius[c], c))[MAX_DISCS:]
     assert apart[rows].all()  # a disc in the rows overlaps no other disc
     assert centres == _cluster_centres(g, cluster_of, radius, 42)
+
+
+def test_json_files_hold_one_node_or_link_a_line(demo_build, tmp_path):
+    """The JSON graph files parse back to the value encoded (keys sorted), and their arrays
+    hold one element a line: a node or a link per line, for readers, diff and grep."""
+    from kg.export.jsonfile import write_json
+
+    _, out = demo_build
+    for name, arrays in (
+        ("graph.cyjs", ("nodes", "edges")),
+        ("vosviewer.json", ("items", "links")),
+    ):
+        text = (out / name).read_text(encoding="utf-8")
+        doc = json.loads(text)
+        lines = text.splitlines()
+        for key in arrays:
+            start = lines.index(next(line for line in lines if line.strip() == f'"{key}": ['))
+            elements = doc["elements" if name == "graph.cyjs" else "network"][key]
+            assert elements
+            for line, element in zip(lines[start + 1 :], elements, strict=False):
+                assert json.loads(line.rstrip(",")) == element
+    value = {"b": [1, {"y": [2, 3.5], "x": None}], "a": {"k": "é\n", "e": [], "o": {}}, "t": (1,)}
+    path = tmp_path / "value.json"
+    write_json(path, value)
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == json.loads(json.dumps(value))
+    assert text.endswith(' "t": [1]\n}\n') and text.index('"a"') < text.index('"b"')
+    assert '  {"x":null,"y":[2,3.5]}' in text.splitlines()
