@@ -16,6 +16,7 @@ import os
 import pickle
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any, Generic, TypeVar
@@ -96,13 +97,38 @@ def forked(
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             futures = [pool.submit(_run, i) for i in range(len(tasks))]
+            # forked when the first task was submitted (the executor's own table of them)
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            _end_when_done(pool, futures)
             yield futures
             for f in futures:
                 f.result()
+        for process in processes:  # ended, as the executor waited for them before
+            process.join()
     finally:
         _TASKS, _OWNER = outer
         if not frozen:
             gc.unfreeze()
+
+
+def _end_when_done(pool: Any, futures: Sequence[Any]) -> None:
+    """Let the pool's processes end as soon as the last task is done, not when the block that
+    runs beside them does: a forked process holds the pages it copied from this one until it
+    ends (a 45k default build's process that wrote exports beside the build process held
+    1.9 GB, PSS, for the minute the build process went on writing its own after it had
+    finished)."""
+    left = [len(futures)]
+    lock = threading.Lock()
+
+    def done(_: Any) -> None:
+        with lock:
+            left[0] -= 1
+            last = left[0] == 0
+        if last:  # no task can come after: the pool sends each process its signal to end
+            pool.shutdown(wait=False)
+
+    for future in futures:
+        future.add_done_callback(done)
 
 
 class Shared(Generic[T]):

@@ -159,6 +159,35 @@ def test_forked_tasks_run_in_child_processes_and_return_in_order():
         assert os.getpid() not in pids[:2]
 
 
+def test_forked_processes_end_when_their_tasks_are_done_not_with_the_block():
+    """A forked process ends once the last task is done, while the block beside it still
+    runs: it would otherwise hold the pages it copied from this one until the block ends."""
+    import os
+    import time
+
+    from kg.parallel import can_fork, cores, forked
+
+    with forked([os.getpid, os.getpid], workers=2) as handles:
+        pids = {h.result() for h in handles}
+        deadline = time.monotonic() + 30
+        alive = pids
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.05)
+            alive = {pid for pid in pids if _running(pid)}
+        if cores() > 1 and can_fork():  # CI and this machine have two
+            assert os.getpid() not in pids
+            assert not alive, "the forked processes outlived their tasks"
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (not ended, nor a zombie waiting to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def test_shared_items_are_taken_once_each_by_the_processes_that_share_them():
     """``Shared``: a forked process and this one, iterating one ``Shared``, take each item once
     between them, each in order; both take some when each item takes a while."""
