@@ -7,7 +7,7 @@ or link per line, and the file is written element by element, never held whole i
 
 ``json.dump`` with ``indent`` gives every field its own line and encodes in pure Python (no C
 encoder with ``indent``): the 45k default build's ``graph.cyjs`` (50,000 nodes, 369,803 edges)
-took 5.5 s to encode that way, 1.8 s element by element, and its files shrink by a third.
+took 5.5 s to encode that way, 1.8 s element by element, and the file shrank by a quarter.
 """
 
 from __future__ import annotations
