@@ -509,7 +509,10 @@ read by every export (a drawing of the 45k default build, 5.1M edges, copied 0.9
 forked process). From the full cache, that build's side process grew to 2,691 MiB beside the
 build process's 2,002 (PSS; 4,693 MiB in all); written here, its exports peaked at 3,180 MiB,
 under the analysis's peak (4,041 MiB then, 3,594 since Louvain's copy shares its attribute
-dicts, ``kg.graph.Network``), and took 54 s longer (195.4 s against 141.0)."""
+dicts, ``kg.graph.Network``), and took 54 s longer (195.4 s against 141.0). Forking only the
+graph files, which read the view made before the fork, still peaked at 4,321-4,459 MiB in
+three variants (session 25, ``docs/benchmarks.md``): the forked process reached 1.9-2.3 GB
+beside the RDF."""
 OWN_PROCESSES = ("analytics",)
 """Exports that fork processes of their own: where the side exports are not forked, written
 after the others. (The Louvain rerun that the analytics export then makes, alone, was tried in a
