@@ -60,7 +60,7 @@ RUNTIME_PACKAGES = (
 """The packages whose versions can change a derived model, a candidate or a vector: their
 versions are part of every key here, so that an upgrade never mixes rows made by two versions
 (session 26 found the int8 export of the same model files, from the same code, giving scores
-0.02-0.05 apart from one made weeks before by older packages)."""
+0.01-0.05 apart from one made weeks before by older packages)."""
 
 EXTRACT_FIELDS = ("model", "fast", "max_words", "candidates", "prescreen")
 """The Config fields that change a paper's scored candidates (ranking options do not: the
