@@ -30,9 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
-TOOLS = ROOT.parent / "shared" / "tools"
+from shared import DATA, ROOT, TOOLS
 
 
 def timed(cmd: list[str]) -> dict:

@@ -21,9 +21,10 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from shared import DATA, ROOT
+
 sys.path.insert(0, str(ROOT))
-DEFAULT = ROOT.parent / "shared" / "data" / "arxiv-cs-lg-5k.jsonl"
+DEFAULT = DATA / "arxiv-cs-lg-5k.jsonl"
 
 
 def main() -> int:

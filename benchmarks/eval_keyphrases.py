@@ -22,9 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-DEFAULT_GOLD = SHARED / "data" / "keyphrase" / "inspec_test.jsonl"
+from shared import DATA, ROOT, TOOLS
+
+DEFAULT_GOLD = DATA / "keyphrase" / "inspec_test.jsonl"
 
 
 def kg_eval(checkout: Path, gold: Path) -> dict:
@@ -47,7 +47,7 @@ def vanilla(gold: Path) -> dict:
         run = subprocess.run(
             [
                 sys.executable,
-                str(SHARED / "tools" / "baseline_keybert.py"),
+                str(TOOLS / "baseline_keybert.py"),
                 str(gold),
                 str(pred_path),
             ],
