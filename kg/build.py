@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from kg.config import Config
 from kg.errors import InputError, OutputError
 from kg.export import WRITERS, writer
 from kg.extract import PhraseCache, extract_keyphrases, load_embedder
-from kg.extract.cache import RUNTIME_PACKAGES, stored
+from kg.extract.cache import RUNTIME_PACKAGES, package_version, stored
 from kg.extract.embedders import Embedder
 from kg.extract.score import LabelVectors, derive_models
 from kg.graph import WEIGHTS, concept_node, graph_and_network
@@ -75,7 +74,7 @@ class Build:
         records = len(ing.papers) + len(ing.merged) + len(ing.rejected)
         return {
             "tool": "kg",
-            "version": _version("kg"),
+            "version": package_version("kg", "not installed"),
             "title": self.title,
             "base_iri": self.base,
             "inputs": ing.files,
@@ -97,7 +96,7 @@ class Build:
             "analysis": {"modularity": round(self.analysis.modularity, 6), **self.analysis.notes},
             "graph_files": _file_note(self),
             "versions": {
-                name: _version(name)
+                name: package_version(name, "not installed")
                 for name in (
                     "keybert",
                     "sentence-transformers",
@@ -137,13 +136,6 @@ def _slots(obj: Any) -> dict[str, Any]:
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def _title(paths: Sequence[Path]) -> str:

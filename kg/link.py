@@ -756,7 +756,7 @@ def link_concepts(
             made[key] = _concept_of(key, pref, counts, reasons, acronym)
         new = kept - before
         order = [k for k in order if k in kept] if len(before) > len(kept) - len(new) else order
-        order = sorted(order + sorted(new)) if order and new else order or sorted(new)
+        order = sorted([*order, *new]) if new else order  # a sorted run, then the new keys
         before = kept
         return kept, [made[k][0] for k in order]
 

@@ -94,6 +94,16 @@ def text_key(text: str) -> str:
     return _digest(text)[:32]
 
 
+def package_version(name: str, missing: str = "-") -> str:
+    """The installed version of the distribution ``name``, else ``missing``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return missing
+
+
 @functools.cache
 def runtime_versions() -> str:
     """``name=version`` of each of ``RUNTIME_PACKAGES`` ("-" where it is not installed).
@@ -101,15 +111,7 @@ def runtime_versions() -> str:
     >>> "onnxruntime=" in runtime_versions()
     True
     """
-    from importlib.metadata import PackageNotFoundError, version
-
-    def one(name: str) -> str:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "-"
-
-    return " ".join(f"{name}={one(name)}" for name in RUNTIME_PACKAGES)
+    return " ".join(f"{name}={package_version(name)}" for name in RUNTIME_PACKAGES)
 
 
 def folder_fingerprint(folder: str | os.PathLike[str]) -> str:
