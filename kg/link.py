@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from kg.config import Config
-from kg.extract.fastcandidates import NOUN, lexicon
+from kg.extract.fastcandidates import NOUN, lemminflect, lexicon
 from kg.model import MAX_TEXT_CHARS, Concept, Keyphrase, Mention, Paper, PaperKeyphrases
 from kg.parallel import collector_paused, forked
 from kg.vocabulary import Vocabulary, link_vocabulary, load_cso, read_skos
@@ -88,9 +88,7 @@ def singular(word: str) -> str:
     """Singular of a lower-case noun; words that only look plural are left alone."""
     if len(word) < 4 or not word.endswith("s") or word.endswith(_INVARIANT_ENDINGS):
         return word
-    from lemminflect import getLemma
-
-    lemmas = getLemma(word, upos="NOUN")
+    lemmas = lemminflect().getLemma(word, upos="NOUN")
     return lemmas[0] if lemmas else word
 
 

@@ -1,4 +1,4 @@
-"""What importing kg and KeyBERT costs: no model, no torch where it is not needed."""
+"""What importing kg, KeyBERT and lemminflect costs: no model, no torch where it is not needed."""
 
 from __future__ import annotations
 
@@ -33,3 +33,15 @@ def test_importing_kg_loads_nothing_heavy():
         "print(sorted(m for m in ('torch', 'keybert', 'spacy', 'onnxruntime') if m in sys.modules))"
     )
     assert out == "[]"
+
+
+def test_plurals_are_read_without_spacy_which_stays_importable():
+    out = _run(
+        "import sys\n"
+        "from kg.link import concept_key\n"
+        "print(concept_key('Large Language Models'))\n"
+        "print(sorted(m for m in ('spacy', 'thinc', 'torch') if m in sys.modules))\n"
+        "import spacy\n"
+        "print(spacy.blank('en')('Two words').text)\n"
+    )
+    assert out.splitlines() == ["large language model", "[]", "Two words"]

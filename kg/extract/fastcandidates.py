@@ -17,9 +17,12 @@ from __future__ import annotations
 import csv
 import gzip
 import re
+import sys
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
+from types import ModuleType
 from typing import Any, cast
 
 from kg.extract.candidates import BAD_FIRST, GENERIC, Candidate
@@ -87,9 +90,44 @@ def lexicon() -> dict[str, int]:
     return table
 
 
+class _Hidden:
+    """An import finder by which ``import spacy`` fails while it is on ``sys.meta_path``."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] == "spacy":
+            raise ModuleNotFoundError("spacy is not imported with lemminflect", name=name)
+
+
+_IMPORTING = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def lemminflect() -> ModuleType:
+    """lemminflect, imported without the spaCy hook that its package runs where spaCy is
+    installed.
+
+    Its ``__init__`` imports spaCy to register token extensions (``token._.lemma``) that kg
+    never reads, and spaCy imports thinc, which imports PyTorch: 1.9 s of the 5.5 s that the
+    demo's build took. While lemminflect is imported, ``import spacy`` fails (``_Hidden``, an
+    import finder put first), which lemminflect takes as spaCy missing. Where spaCy is already
+    imported (the tagger's candidates), it is imported as it is."""
+    with _IMPORTING:
+        if "lemminflect" in sys.modules or "spacy" in sys.modules:
+            import lemminflect
+
+            return lemminflect
+        hidden = _Hidden()
+        sys.meta_path.insert(0, hidden)
+        try:
+            import lemminflect
+        finally:
+            sys.meta_path.remove(hidden)
+    return lemminflect
+
+
 def _derive_lexicon() -> dict[str, int]:
     classes: dict[str, int] = {}
-    source = resources.files("lemminflect") / "resources" / "lemma_lu.csv.gz"
+    source = resources.files(lemminflect()) / "resources" / "lemma_lu.csv.gz"
     with source.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
         for word, upos, _ in csv.reader(text):
             word = word.lower()
