@@ -825,6 +825,13 @@ def _forced_merges(papers_of: dict[str, set[str]], vocab: Vocabulary | None) -> 
     return alias
 
 
+_PREPOSITIONS = frozenset(
+    {"about", "across", "against", "among", "as", "at", "between", "beyond", "by", "for"}
+    | {"from", "in", "into", "of", "on", "over", "through", "to", "toward", "towards", "under"}
+    | {"versus", "via", "vs", "with", "within", "without"}
+)
+"""Words after which a concept key's words complement its head ("chain of thought")."""
+
 # Words that a closed compound does not hide: "an isotropic" is not "anisotropic".
 _FUNCTION_WORDS = frozenset(
     {"a", "an", "and", "as", "at", "be", "by", "for", "in", "is", "it", "no", "not", "of"}
@@ -1184,7 +1191,10 @@ def _with_corpus_broader(
 ) -> list[Concept]:
     """``broader`` from the corpus: the longest trailing phrase of a concept that is a
     concept too, read through merges and acronyms ("sparse mezo" -> "mezo"): its head is
-    more general than it. A longer phrase that merely starts with that trailing phrase is
+    more general than it. Where a preposition follows the head, the phrase before it and its
+    trailing phrases of two words or more are tried instead: "reinforcement learning from human
+    feedback" is reinforcement learning, no "human feedback", and "chain of thought" no
+    "thought". A longer phrase that merely starts with that trailing phrase is
     not ("large language model" is no "language model agent"), except for an acronym whose
     long form is a modifier (``_elliptical``): it is read with the word that completes it,
     and the trailing phrases of at least three words that end with that word come first
@@ -1207,7 +1217,12 @@ def _with_corpus_broader(
     def tails(key: str) -> list[tuple[str, bool]]:
         """The trailing phrases to try, longest first, each with whether it was completed."""
         words = key.split()
-        own = [(" ".join(words[-n:]), False) for n in range(len(words) - 1, 0, -1)]
+        cut = next((i for i, w in enumerate(words) if i and w in _PREPOSITIONS), 0)
+        if cut:  # the head is before the preposition: "reinforcement learning from human feedback"
+            head = [*words[: cut - 1], singular(words[cut - 1])]
+            own = [(" ".join(head[-n:]), False) for n in range(len(head), 1, -1)]
+        else:
+            own = [(" ".join(words[-n:]), False) for n in range(len(words) - 1, 0, -1)]
         if key not in completes:
             return own
         whole = [*words, completes[key]]

@@ -271,3 +271,15 @@ def test_keyberts_cosine_is_scikit_learns_bit_for_bit():
     with _plain_cosine():
         assert keybert._model.cosine_similarity is exact_cosine
     assert keybert._model.cosine_similarity is plain
+
+
+def test_candidates_keep_words_of_every_script_whole():
+    """A word with letters outside ASCII stays whole: the candidate is "Fréchet Inception
+    Distance", not "échet inception distance" (the review of session 27 found it)."""
+    wanted = {"2504.03821": "fréchet inception distance", "2504.19779": "hölder regularity"}
+    papers = [p for p in read_records([ARXIV_5K]).papers[:1500] if p.record_id in wanted]
+    assert len(papers) == 2
+    for paper, found in zip(papers, fast_candidates([p.text for p in papers]), strict=True):
+        phrases = {c.phrase for c in found}
+        assert wanted[paper.record_id] in phrases
+        assert not any(p.startswith(("échet", "lder")) for p in phrases)

@@ -250,3 +250,21 @@ def test_json_values_that_are_not_text_are_missing_or_rejected(tmp_path):
     reasons = {r.locator: r.reason for r in result.rejected}
     assert reasons["line 2"] == "the title is dict {'en': 'Graph learning'}, not text"
     assert reasons["line 3"].startswith("no title and no abstract")
+
+
+def test_latex_markup_in_real_abstracts_becomes_the_words_it_marks(tmp_path):
+    """Nested text commands, old-style font switches and braced accents, as three papers of
+    the 5k corpus write them (the review of session 27 found "ll Object Detection" and "em
+    backdoor attack" among the concepts)."""
+    wanted = {"2503.20925", "2503.21999", "2504.14795"}
+    with ARXIV_5K.open(encoding="utf-8") as src:
+        lines = [line for line in src if json.loads(line)["id"] in wanted]
+    path = tmp_path / "latex.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    abstracts = {p.record_id: " ".join(p.abstract.split()) for p in read_papers([path]).papers}
+    assert set(abstracts) == wanted
+    assert "susceptible to backdoor attacks involving" in abstracts["2503.20925"]
+    facets = abstracts["2503.21999"]
+    assert "FACETS, eFficient Once-for-All Object Detection via Constrained" in facets
+    assert "Kac-Murdock-Szegö (KMS) matrix" in abstracts["2504.14795"]
+    assert not any("\\" in a or "{" in a for a in abstracts.values())

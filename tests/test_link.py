@@ -242,6 +242,35 @@ def test_broader_is_a_trailing_phrase_not_a_longer_phrase_that_starts_with_one()
     assert all(c.broader == () for c in concepts.values())
 
 
+def test_broader_is_the_head_before_a_preposition_never_its_complement():
+    """A "chain of thought" is no "thought"; "reinforcement learning from human feedback" is
+    reinforcement learning, not "human feedback" (the review of session 27 found both)."""
+    texts = {
+        "a": "Chain of thought prompting helps. Chain-of-thought traces are long.",
+        "b": "Every thought counts. Our thoughts wander.",
+        "c": "Reinforcement learning from human feedback aligns models.",
+        "d": "Human feedback is costly. We collect human feedback.",
+        "e": "Reinforcement learning agents explore.",
+        "f": "Deep reinforcement learning scales.",
+    }
+    papers = [_paper(k, t) for k, t in texts.items()]
+    surfaces = {
+        "a": "Chain of thought",
+        "b": "thought",
+        "c": "Reinforcement learning from human feedback",
+        "d": "Human feedback",
+        "e": "Reinforcement learning",
+        "f": "Deep reinforcement learning",
+    }
+    kps = [PaperKeyphrases(p.key, (_kp(p, surfaces[p.key]),)) for p in papers]
+    concepts = {c.key: c for c in link_concepts(papers, kps, config=Config(cso=False)).concepts}
+    assert concepts["chain of thought"].broader == ()
+    assert concepts["reinforcement learning from human feedback"].broader == (
+        "reinforcement learning",
+    )
+    assert concepts["deep reinforcement learning"].broader == ("reinforcement learning",)
+
+
 def test_user_vocabulary_forces_merges_and_preferred_labels(tmp_path):
     ttl = tmp_path / "mine.ttl"
     ttl.write_text("""@prefix skos: <http://www.w3.org/2004/02/skos/core#> .

@@ -57,7 +57,9 @@ STOP_WORDS = frozenset(
 SUBJECTS = frozenset(["we", "i", "you", "they", "to"])
 """After these a noun-or-verb word is a verb: "we study ...", "to address ..."."""
 
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*(?:[-–][A-Za-z0-9][A-Za-z0-9'’]*)*|\S")
+_LETTERS = r"[^\W_]+(?:['’]+[^\W_]*)*"  # letters and digits of any script, apostrophes within
+_WORD = re.compile(rf"{_LETTERS}(?:[-–]{_LETTERS})*|\S")
+"""A word ("Fréchet", "zeroth-order", "authors’") or a single other character."""
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,8 @@ tag, a stray backslash, a percent sign) is kept as written, and exporters escape
 
 >>> plain_text(r"Bounds of $\\mathcal{O}(n)$ for H<sub>2</sub>O &amp; \\emph{friends}")
 'Bounds of 𝒪(n) for H2O & friends'
+>>> plain_text(r"Fr\\'{e}chet distance of {\\em backdoor} e\\textbf{\\underline{F}}ficient models")
+'Fréchet distance of backdoor eFficient models'
 >>> plain_text("large language models~(LLMs) cost ~2% more")
 'large language models (LLMs) cost ~2% more'
 >>> plain_text("<script>alert(1)</script> improves by 5% over 50$")
@@ -27,9 +29,20 @@ _BREAK_TAGS = re.compile(r"<(?:br|p|/p)\s*/?>", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
 _MATH = re.compile(r"(?<![\\$])\$([^$\n]{1,300}?)\$(?!\$)|\\\((.{1,300}?)\\\)")
 _TEXT_COMMAND = re.compile(
-    r"\\(?:emph|textbf|textit|texttt|textrm|textsc|mathrm|mathbf|mathit|text|underline)\{([^{}]*)\}"
+    r"\\(?:emph|textbf|textit|texttt|textrm|textsc|mathrm|mathbf|mathit|text|underline|url)\{([^{}]*)\}"
 )
-_ACCENT = re.compile(r"\{?\\['\"`^~=.][a-zA-Z]\}?|\\[cuvHk]\{[a-zA-Z]\}")
+_FONT_SWITCH = re.compile(
+    r"\{\\(?:em|it|bf|sl|sc|tt|rm|sf|itshape|bfseries|scshape|ttfamily)\s+([^{}]*)\}"
+)
+"""An old-style font switch around its words: "{\\em backdoor attacks}"."""
+_LINK_OR_COLOR = re.compile(
+    r"\\(?:href|hyperlink|textcolor)\{[^{}]*\}\{([^{}]*)\}|\\color\{[\w!.-]*\}\s*"
+)
+"""A link's target or a colour, dropped: "\\href{url}{this https URL}",
+"\\textbf{\\color{ddt}D}ecoupled"."""
+_ACCENT = re.compile(r"\{?\\['\"`^~=.][a-zA-Z]\}?|\\['\"`^~=.cuvHk]\{[a-zA-Z]\}")
+NESTING = 4
+"""Levels of text commands unwrapped, from the inside: "e\\textbf{\\underline{F}}ficient"."""
 
 
 @lru_cache(maxsize=1)
@@ -66,9 +79,14 @@ def plain_text(text: str) -> str:
     if "&" in text and _ENTITY.search(text):
         text = html.unescape(text)
     if "\\" in text or "$" in text:
-        text = _TEXT_COMMAND.sub(lambda m: m.group(1), text)
+        text = _ACCENT.sub(lambda m: _latex_to_text(m.group(0)), text)  # "Fr\\'{e}chet"
+        for _ in range(NESTING):
+            unwrapped = _LINK_OR_COLOR.sub(lambda m: m.group(1) or "", text)
+            unwrapped = _FONT_SWITCH.sub(r"\1", _TEXT_COMMAND.sub(r"\1", unwrapped))
+            if unwrapped == text:
+                break
+            text = unwrapped
         text = _MATH.sub(lambda m: _latex_to_text(m.group(1) or m.group(2)), text)
-        text = _ACCENT.sub(lambda m: _latex_to_text(m.group(0)), text)
     if "~" in text:
         text = _TIE.sub(" ", text)
     return text
