@@ -92,6 +92,24 @@ def singular(word: str) -> str:
     return lemmas[0] if lemmas else word
 
 
+_ACRONYM_PLURAL = re.compile(r"([A-Z0-9]*[A-Z][A-Z0-9]*)s\W*$")
+
+
+def written_singular(text: str, last: str) -> str:
+    """The singular of ``last``, the last folded word of ``text``: an acronym's plural as
+    ``text`` writes it ("KGs", "LMs", "MRIs", "APIs": two or more capitals or digits, then
+    "s") drops its "s", which ``singular`` leaves on words under four letters and on those
+    ending in "is"; any other word is ``singular``'s.
+
+    >>> written_singular("pretrained LMs", "lms"), written_singular("GPS", "gps")
+    ('lm', 'gps')
+    """
+    found = _ACRONYM_PLURAL.search(text) if last.endswith("s") else None
+    if found and len(found.group(1)) > 1 and last == found.group(1).lower() + "s":
+        return last[:-1]
+    return singular(last)
+
+
 @cache
 def folded_words(phrase: str) -> tuple[str, ...]:
     """A phrase's words with case, hyphens and end-of-sentence dots folded away (plurals
@@ -106,13 +124,13 @@ def folded_words(phrase: str) -> tuple[str, ...]:
 def concept_key(phrase: str) -> str:
     """Case, hyphens and the plural of the head word folded away.
 
-    >>> concept_key("Large Language Models."), concept_key("GPT-3.5")
-    ('large language model', 'gpt 3.5')
+    >>> concept_key("Large Language Models."), concept_key("GPT-3.5"), concept_key("KGs")
+    ('large language model', 'gpt 3.5', 'kg')
     """
     words = list(folded_words(phrase))
     if not words:
         return ""
-    words[-1] = singular(words[-1])
+    words[-1] = written_singular(phrase, words[-1])
     return " ".join(words)
 
 
@@ -485,7 +503,7 @@ def _display(
     head, sep, piece = last.rpartition("-")
     before = _HYPHEN.split(head)[-1] if sep else (out[-2] if len(out) > 1 else "")
     lowered = piece.lower()
-    stem = singular(lowered)
+    stem = written_singular(piece, lowered)
     if stem == lowered or not piece.endswith("s") or before.lower() == "of":
         return " ".join(out)
     name = proper(piece) and not piece[-2:-1].isupper()  # not an acronym's "LLMs", "ViTs"
@@ -1191,15 +1209,22 @@ def _with_corpus_broader(
 ) -> list[Concept]:
     """``broader`` from the corpus: the longest trailing phrase of a concept that is a
     concept too, read through merges and acronyms ("sparse mezo" -> "mezo"): its head is
-    more general than it. Where a preposition follows the head, the phrase before it and its
-    trailing phrases of two words or more are tried instead: "reinforcement learning from human
-    feedback" is reinforcement learning, no "human feedback", and "chain of thought" no
-    "thought". A longer phrase that merely starts with that trailing phrase is
-    not ("large language model" is no "language model agent"), except for an acronym whose
-    long form is a modifier (``_elliptical``): it is read with the word that completes it,
-    and the trailing phrases of at least three words that end with that word come first
-    (a concept of the same word stems will do): MeZO, "memory-efficient zeroth-order"
-    (optimizer), -> "zeroth-order optimization"."""
+    more general than it.
+
+    Where a preposition follows the head, a trailing phrase must hold it: "explicit visual
+    chain of thought" is a chain of thought, "visual in-context learning" in-context
+    learning, and "chain of thought" no "thought". Where a spelling writes the preposition as
+    a word, the phrase before it (or that phrase's trailing phrases of two words or more)
+    comes next: "reinforcement learning from human feedback" is reinforcement learning, no
+    "human feedback". A preposition inside an earlier word is no such preposition
+    (``_preposition_roles``): a "text-to-image diffusion model" is a diffusion model.
+
+    A longer phrase that merely starts with that trailing phrase is not ("large language
+    model" is no "language model agent"), except for an acronym whose long form is a modifier
+    (``_elliptical``): it is read with the word that completes it, and the trailing phrases
+    of at least three words that end with that word come first (a concept of the same word
+    stems will do): MeZO, "memory-efficient zeroth-order" (optimizer), -> "zeroth-order
+    optimization"."""
     keys = {c.key for c in concepts}
     completes = {alias.get(k, (k, ""))[0]: w for k, w in elliptical.items()}
     by_stems: dict[str, str] = {}
@@ -1214,13 +1239,24 @@ def _with_corpus_broader(
                 return target
         return ""
 
-    def tails(key: str) -> list[tuple[str, bool]]:
+    def tails(c: Concept) -> list[tuple[str, bool]]:
         """The trailing phrases to try, longest first, each with whether it was completed."""
-        words = key.split()
-        cut = next((i for i, w in enumerate(words) if i and w in _PREPOSITIONS), 0)
-        if cut:  # the head is before the preposition: "reinforcement learning from human feedback"
-            head = [*words[: cut - 1], singular(words[cut - 1])]
-            own = [(" ".join(head[-n:]), False) for n in range(len(head), 1, -1)]
+        key, words = c.key, c.key.split()
+        roles = _preposition_roles(c, acronyms)
+        cut = next(
+            (
+                i
+                for i, w in enumerate(words)
+                if i and w in _PREPOSITIONS and roles.get(w, INNER) != MODIFIER
+            ),
+            0,
+        )
+        if cut:  # those that hold the preposition, then the head before a written one
+            n_words = range(len(words) - 1, len(words) - cut - 1, -1)  # "in context learning"
+            own = [(" ".join(words[-n:]), False) for n in n_words]
+            if roles.get(words[cut], INNER) == WORD:
+                head = [*words[: cut - 1], singular(words[cut - 1])]
+                own += [(" ".join(head[-n:]), False) for n in range(len(head), 1, -1)]
         else:
             own = [(" ".join(words[-n:]), False) for n in range(len(words) - 1, 0, -1)]
         if key not in completes:
@@ -1231,7 +1267,7 @@ def _with_corpus_broader(
     out = []
     for c in concepts:
         found = ""
-        for tail, completed in tails(c.key):
+        for tail, completed in tails(c):
             if not completed and " " not in tail and tail in _GENERIC_HEADS:
                 break
             found = resolve(tail) or (by_stems.get(stem_signature(tail), "") if completed else "")
@@ -1240,6 +1276,35 @@ def _with_corpus_broader(
             found = ""
         out.append(dataclasses.replace(c, broader=(found,)) if found else c)
     return out
+
+
+WORD, INNER, MODIFIER = 0, 1, 2
+"""How a spelling writes a preposition of its concept's key (``_preposition_roles``)."""
+
+
+def _preposition_roles(c: Concept, acronyms: Mapping[str, str]) -> dict[str, int]:
+    """How the spellings of ``c`` write each preposition of its key: as a ``WORD`` of its own
+    ("reinforcement learning from human feedback"), ``INNER`` to its last word
+    ("chain-of-thought", "attention IoU"), or inside a ``MODIFIER``, an earlier word
+    ("text-to-image diffusion model", "CoT-VLA"); the first of these that any spelling
+    gives."""
+    roles: dict[str, int] = {}
+    for label in (c.pref_label, *c.alt_labels):
+        tokens = label.split()
+        for t, token in enumerate(tokens):
+            pieces = folded_words(token)
+            for p, piece in enumerate(pieces):
+                for word in acronyms.get(piece, piece).split():
+                    if word not in _PREPOSITIONS:
+                        continue
+                    if pieces == (word,):
+                        role = WORD
+                    elif t == len(tokens) - 1 and (piece == word or p == len(pieces) - 1):
+                        role = INNER  # a piece of the last word, or in its last acronym
+                    else:
+                        role = MODIFIER
+                    roles[word] = min(role, roles.get(word, MODIFIER))
+    return roles
 
 
 def _without_broader_cycles(concepts: list[Concept]) -> list[Concept]:
@@ -1373,7 +1438,7 @@ def _spelled_in(  # noqa: PLR0913 - the corpus-wide tables _spelled_out made
             sum(w in acronyms for w in words),
             spelled,
             inner_capital or spelled in prefixes,
-            singular(words[-1]) if words else "",
+            written_singular(token, words[-1]) if words else "",
         )
 
     for index in indices:

@@ -27,6 +27,31 @@ def test_key_folds_case_hyphen_and_plural():
     assert concept_key("dynamics") == "dynamics" and concept_key("analysis") == "analysis"
 
 
+def test_an_acronym_written_plural_is_keyed_singular_whatever_its_length():
+    """The plurals of acronyms ("KGs", "LMs", "MRIs", "APIs"), which ``singular`` left alone
+    (under four letters, or ending in "is"), are keyed singular: "KG embedding" had stayed
+    apart from "knowledge graph embedding" in a paper defining "Knowledge Graphs (KGs)"."""
+    assert [concept_key(w) for w in ("KGs", "LMs", "MRIs", "APIs", "3Ds")] == [
+        "kg",
+        "lm",
+        "mri",
+        "api",
+        "3d",
+    ]
+    assert [concept_key(w) for w in ("GPS", "gas", "iOS", "As")] == [
+        "gps",
+        "gas",
+        "ios",
+        "as",
+    ]
+    text = "Knowledge Graphs (KGs) store facts. KG embedding methods embed KGs."
+    paper = _paper("a", text)
+    kps = [PaperKeyphrases("a", (_kp(paper, "KG embedding"), _kp(paper, "KGs")))]
+    concepts = {c.key: c for c in link_concepts([paper], kps, config=Config(cso=False)).concepts}
+    assert set(concepts) == {"knowledge graph embedding", "knowledge graph"}
+    assert concepts["knowledge graph"].acronym == "KG"
+
+
 def test_acronyms_defined_in_text():
     text = (
         "Generative Flow Networks (GFlowNets) sample. We study zeroth-order (ZO) methods "
@@ -223,7 +248,6 @@ def test_broader_is_a_trailing_phrase_not_a_longer_phrase_that_starts_with_one()
         "d": "We avoid costly human annotation.",
         "e": "Human annotation performance varies.",
     }
-    papers = [_paper(k, t) for k, t in texts.items()]
     surfaces = {
         "a": "Large language models",
         "b": "Large language models",
@@ -231,8 +255,7 @@ def test_broader_is_a_trailing_phrase_not_a_longer_phrase_that_starts_with_one()
         "d": "costly human annotation",
         "e": "Human annotation performance",
     }
-    kps = [PaperKeyphrases(p.key, (_kp(p, surfaces[p.key]),)) for p in papers]
-    concepts = {c.key: c for c in link_concepts(papers, kps, config=Config(cso=False)).concepts}
+    concepts = _linked_one_keyphrase_each(texts, surfaces)
     assert set(concepts) == {
         "large language model",
         "language model agent",
@@ -242,18 +265,18 @@ def test_broader_is_a_trailing_phrase_not_a_longer_phrase_that_starts_with_one()
     assert all(c.broader == () for c in concepts.values())
 
 
+def _linked_one_keyphrase_each(texts: dict[str, str], surfaces: dict[str, str]) -> dict:
+    """Each paper of ``texts`` linked with its one keyphrase ``surfaces[key]``, without CSO:
+    its concepts by key."""
+    papers = [_paper(k, t) for k, t in texts.items()]
+    kps = [PaperKeyphrases(p.key, (_kp(p, surfaces[p.key]),)) for p in papers]
+    return {c.key: c for c in link_concepts(papers, kps, config=Config(cso=False)).concepts}
+
+
 def test_broader_is_the_head_before_a_preposition_never_its_complement():
     """A "chain of thought" is no "thought"; "reinforcement learning from human feedback" is
-    reinforcement learning, not "human feedback" (the review of session 27 found both)."""
-    texts = {
-        "a": "Chain of thought prompting helps. Chain-of-thought traces are long.",
-        "b": "Every thought counts. Our thoughts wander.",
-        "c": "Reinforcement learning from human feedback aligns models.",
-        "d": "Human feedback is costly. We collect human feedback.",
-        "e": "Reinforcement learning agents explore.",
-        "f": "Deep reinforcement learning scales.",
-    }
-    papers = [_paper(k, t) for k, t in texts.items()]
+    reinforcement learning, not "human feedback" (the review of session 27 found both). A
+    preposition inside a hyphenated modifier is no such preposition."""
     surfaces = {
         "a": "Chain of thought",
         "b": "thought",
@@ -261,14 +284,23 @@ def test_broader_is_the_head_before_a_preposition_never_its_complement():
         "d": "Human feedback",
         "e": "Reinforcement learning",
         "f": "Deep reinforcement learning",
+        "g": "explicit visual chain-of-thought",
+        "h": "text-to-image diffusion models",
+        "i": "Diffusion models",
+        "j": "image models",
+        "k": "visual in-context learning",
+        "l": "in-context learning",
     }
-    kps = [PaperKeyphrases(p.key, (_kp(p, surfaces[p.key]),)) for p in papers]
-    concepts = {c.key: c for c in link_concepts(papers, kps, config=Config(cso=False)).concepts}
+    texts = {k: f"We study {s}. More {s} follow." for k, s in surfaces.items()}
+    concepts = _linked_one_keyphrase_each(texts, surfaces)
     assert concepts["chain of thought"].broader == ()
     assert concepts["reinforcement learning from human feedback"].broader == (
         "reinforcement learning",
     )
     assert concepts["deep reinforcement learning"].broader == ("reinforcement learning",)
+    assert concepts["explicit visual chain of thought"].broader == ("chain of thought",)
+    assert concepts["text to image diffusion model"].broader == ("diffusion model",)
+    assert concepts["visual in context learning"].broader == ("in context learning",)
 
 
 def test_user_vocabulary_forces_merges_and_preferred_labels(tmp_path):
