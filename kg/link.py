@@ -1165,10 +1165,10 @@ def _concept_of(
     for label in labels:
         if (key, label) in reasons:
             reason = reasons[(key, label)]
-        elif concept_key(label) != concept_key(pref):
-            reason = "same key after acronym expansion"
-        else:
+        elif concept_key(label) in (key, concept_key(pref)):  # not "LLM" for its long form
             reason = "same words up to case, hyphens and plural"
+        else:
+            reason = "same key after acronym expansion"
         rows.append({"concept": key, "pref_label": pref, "merged": label, "reason": reason})
     return Concept(key=key, pref_label=pref, alt_labels=tuple(labels), acronym=acronym), rows
 

@@ -52,6 +52,32 @@ def test_an_acronym_written_plural_is_keyed_singular_whatever_its_length():
     assert concepts["knowledge graph"].acronym == "KG"
 
 
+def test_a_spelling_of_the_key_itself_is_no_acronym_merge():
+    """Where the preferred label is the acronym, the long form's spellings are the key's own
+    words, not an acronym expansion (session 27's review: "Large Language Models" was listed
+    as merged into "LLM" by acronym)."""
+    text = "Large Language Models (LLMs) reason. LLMs plan. Large language models write. LLMs code."
+    paper = _paper("a", text)
+    kps = [
+        PaperKeyphrases(
+            "a",
+            (
+                _kp(paper, "Large Language Models"),
+                _kp(paper, "LLMs"),
+                _kp(paper, "Large language models"),
+            ),
+        )
+    ]
+    linked = link_concepts([paper], kps, config=Config(cso=False))
+    reasons = {m["merged"]: m["reason"] for m in linked.merges}
+    assert {m["pref_label"] for m in linked.merges} == {"LLM"}
+    assert reasons == {
+        "LLMs": "acronym 'llm' defined as 'large language model'",
+        "Large Language Models": "same words up to case, hyphens and plural",
+        "Large language models": "same words up to case, hyphens and plural",
+    }
+
+
 def test_acronyms_defined_in_text():
     text = (
         "Generative Flow Networks (GFlowNets) sample. We study zeroth-order (ZO) methods "
