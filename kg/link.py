@@ -92,7 +92,7 @@ def singular(word: str) -> str:
     return lemmas[0] if lemmas else word
 
 
-_ACRONYM_PLURAL = re.compile(r"([A-Z0-9]*[A-Z][A-Z0-9]*)s\W*$")
+_ACRONYM_PLURAL = re.compile(r"([A-Z0-9]*[A-Z][A-Z0-9]*)s$")
 
 
 def written_singular(text: str, last: str) -> str:
@@ -104,7 +104,12 @@ def written_singular(text: str, last: str) -> str:
     >>> written_singular("pretrained LMs", "lms"), written_singular("GPS", "gps")
     ('lm', 'gps')
     """
-    found = _ACRONYM_PLURAL.search(text) if last.endswith("s") else None
+    end = len(text)
+    while end and not text[end - 1].isalnum():  # closing marks: "KGs)."
+        end -= 1
+    if last[-1:] != "s" or end < 3 or text[end - 1] != "s" or not text[end - 2].isupper():
+        return singular(last)
+    found = _ACRONYM_PLURAL.search(text, max(0, end - len(last)), end)
     if found and len(found.group(1)) > 1 and last == found.group(1).lower() + "s":
         return last[:-1]
     return singular(last)
@@ -1242,7 +1247,7 @@ def _with_corpus_broader(
     def tails(c: Concept) -> list[tuple[str, bool]]:
         """The trailing phrases to try, longest first, each with whether it was completed."""
         key, words = c.key, c.key.split()
-        roles = _preposition_roles(c, acronyms)
+        roles = {} if _PREPOSITIONS.isdisjoint(words[1:]) else _preposition_roles(c, acronyms)
         cut = next(
             (
                 i
