@@ -5,7 +5,9 @@ usage: python benchmarks/bench_build.py INPUT [--fast] [--exports rdf,tables] [-
 By default every export is written and the extraction cache is off (``--no-cache``), so the
 build is from scratch. Prints one JSON object: wall_s, cpu_s, peak_rss_mb (the largest single
 process), peak_tree_pss_mb (the build and its worker processes together, proportional set size, so
-that pages the forked workers share are counted once; sampled every second), counts, timings.
+that pages the forked workers share are counted once; sampled every second), peak_tree_at_s
+(seconds into the build when that peak was sampled: set it against the cumulative timings to
+find the stage), counts, timings.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def main() -> None:
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as log:
         child = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, text=True)
-        peak_tree = _watch(child)
+        peak_tree, peak_at = _watch(child, start)
         log.seek(0)
         proc = subprocess.CompletedProcess(cmd, child.returncode, "", log.read())
     wall = time.perf_counter() - start
@@ -67,6 +69,7 @@ def main() -> None:
                 "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
                 "peak_rss_mb": round(usage.ru_maxrss / 1024),
                 "peak_tree_pss_mb": round(peak_tree / 2**20),
+                "peak_tree_at_s": round(peak_at, 1),
                 "counts": manifest["counts"],
                 "timings": manifest["timings"],
             }
@@ -74,30 +77,33 @@ def main() -> None:
     )
 
 
-def _watch(child: subprocess.Popen[str]) -> int:
-    """Peak memory (PSS) of ``child`` and its descendants, summed, until it exits."""
+def _watch(child: subprocess.Popen[str], start: float) -> tuple[int, float]:
+    """Peak memory (PSS) of ``child`` and its descendants, summed, until it exits, and the
+    seconds after ``start`` when it was sampled."""
     import threading
 
     import psutil
 
-    peak = 0
+    peak, peak_at = 0, 0.0
     proc = psutil.Process(child.pid)
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_at
         while child.poll() is None:
             try:
                 tree = [proc, *proc.children(recursive=True)]
-                peak = max(peak, sum(p.memory_full_info().pss for p in tree if p.is_running()))
+                pss = sum(p.memory_full_info().pss for p in tree if p.is_running())
             except psutil.Error:
-                pass
+                pss = 0
+            if pss > peak:
+                peak, peak_at = pss, time.perf_counter() - start
             time.sleep(1.0)
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
     child.wait()
     thread.join()
-    return peak
+    return peak, peak_at
 
 
 if __name__ == "__main__":
