@@ -60,11 +60,19 @@ def analytics_tables(build: Build) -> tuple[dict[str, pd.DataFrame], dict[str, A
         },
         columns=["paper", "concept_key", "concept"],
     )
-    occurrences = Counter(concept_node(m.concept_key) for m in build.linked.mentions)
     net = a.network if a.network is not None else concept_network(build.graph)
-    node_label = {concept_node(k): v for k, v in label.items()}
+    # keyed by the network's own node names, not by new ``concept:`` strings: on a big build
+    # those were 2 x 370,000 strings and two more dicts, ~80 MB at the export's memory peak.
+    # Every mentioned concept is a node of the network, and only its nodes are looked up
+    papers_of = Counter(m.concept_key for m in build.linked.mentions)
+    cut = len(concept_node(""))
+    occurrences: Counter[str] = Counter()
+    node_label: dict[str, str] = {}
+    for n in net:
+        occurrences[n], node_label[n] = papers_of[n[cut:]], label[n[cut:]]
+    del papers_of
     cluster_of = {n: a.cluster_of[n] for n in net if n in a.cluster_of}
-    clustered = clustering_network(net, {n: occurrences[n] for n in net}, config=build.config)
+    clustered = clustering_network(net, occurrences, config=build.config)
 
     seed, resolution = build.config.seed, build.config.resolution
     seeds = rerun_seeds(seed)
