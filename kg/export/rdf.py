@@ -401,8 +401,8 @@ class _Statistics:
     as the parts pass (``COMPACT_EVERY``): the 45k fast build's 12M objects are 2.5M terms."""
 
     COMPACT_EVERY = 1 << 21
-    """Hashes appended to an array before it is sorted and each hash kept once: an array never
-    holds more than its distinct terms and this many (16 MB) more."""
+    """Hashes appended to an array before it is sorted and each hash kept once, at the end of a
+    part: an array holds its distinct terms, this many (16 MB) more and one part's."""
 
     def __init__(self) -> None:
         from array import array
@@ -448,7 +448,7 @@ class _Statistics:
 
     def distinct(self) -> tuple[int, int]:
         """Distinct subjects and distinct objects."""
-        return _distinct(self.subjects), _distinct(self.objects)
+        return len(_unique(self.subjects)), len(_unique(self.objects))
 
 
 def _blocks(triples: Iterator[tuple[str, str, str]], lines: int = 4096) -> Iterator[bytes]:
@@ -465,7 +465,7 @@ def _blocks(triples: Iterator[tuple[str, str, str]], lines: int = 4096) -> Itera
 
 def _unique(hashes: Any) -> Any:
     """The 64-bit ``hashes`` (an ``array``), each once, in a new array; ``hashes`` is sorted
-    in place."""
+    in place (``numpy.unique`` would copy it first: hundreds of MB for a big build's objects)."""
     from array import array
 
     import numpy as np
@@ -478,18 +478,6 @@ def _unique(hashes: Any) -> Any:
     unique = array("q")
     unique.frombytes(values[keep].tobytes())
     return unique
-
-
-def _distinct(hashes: Any) -> int:
-    """Distinct values among the 64-bit ``hashes`` (an ``array``), sorted in place: what
-    ``numpy.unique`` finds, without its copies (hundreds of MB for a big build's objects)."""
-    import numpy as np
-
-    if not hashes:
-        return 0
-    values = np.frombuffer(hashes, dtype=np.int64)
-    values.sort()
-    return 1 + int(np.count_nonzero(values[1:] != values[:-1]))
 
 
 _RDF_TYPE = str(RDF.type)
